@@ -1,0 +1,142 @@
+"""The ``aiev`` command: thin wrappers over the library, and the one place errors are printed."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import textwrap
+from collections.abc import Sequence
+from pathlib import Path
+
+from .errors import AievError
+
+EXIT_USER_ERROR = 2
+EXIT_INTERRUPTED = 130
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``aiev`` console script; returns the exit code."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return int(args.func(args) or 0)
+    except AievError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("interrupted; finished dialogues are saved", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="aiev", description="AIEV-INSTRUCT data generation with AG2 agents.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    generate = commands.add_parser("generate", help="run a dialogue per seed and store the samples")
+    generate.add_argument("--config", required=True, type=Path, help="YAML config")
+    generate.add_argument("--seeds", required=True, type=Path, help="JSONL seeds file")
+    generate.add_argument("--out", type=Path, help="output folder (default: output.dir of the config)")
+    generate.add_argument("--limit", type=int, help="most dialogues to run")
+    generate.set_defaults(func=_cmd_generate)
+
+    chat = commands.add_parser("chat", help="run one dialogue and print it turn by turn")
+    chat.add_argument("--config", required=True, type=Path, help="YAML config")
+    source = chat.add_mutually_exclusive_group(required=True)
+    source.add_argument("--seed-file", type=Path, help="JSONL seeds file (first seed, or --seed-id)")
+    source.add_argument("--snippet", help="code that inspires the problem")
+    source.add_argument("--problem", help="a ready problem statement")
+    chat.add_argument("--seed-id", help="with --seed-file: the seed to use")
+    chat.set_defaults(func=_cmd_chat)
+
+    sandbox = commands.add_parser("sandbox", help="the Docker sandbox image")
+    sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", required=True, metavar="ACTION")
+    build = sandbox_commands.add_parser("build", help="build the sandbox image")
+    build.add_argument("--offline", action="store_true", help="build from a debootstrap rootfs, no registry")
+    build.add_argument("--tag", default="aiev-sandbox:latest", help="image name (default: %(default)s)")
+    build.add_argument("--base-image", default="python:3.12-slim", help="online: base image (default: %(default)s)")
+    build.add_argument("--if-missing", action="store_true", help="do nothing when a current image exists")
+    build.set_defaults(func=_cmd_sandbox_build)
+    return parser
+
+
+def _cmd_generate(args: argparse.Namespace) -> int:
+    from .config import load_config
+    from .pipeline import Generation, GenerationEvents
+
+    config = load_config(args.config)
+    out = args.out or config.output.dir
+    if out is None:
+        raise AievError("no output folder: pass --out DIR or set output.dir in the config")
+    events = GenerationEvents(
+        on_bad_seed=lambda error: print(f"warning: {error}", file=sys.stderr),
+        on_skip=lambda seed: print(f"skip {seed.id}: already in {out}"),
+        on_done=lambda t: print(f"{t.id}: {'verified' if t.verified else 'not verified'} "
+                                f"({t.status}, {t.rounds} round(s), {t.timings.wall_s:.1f} s)"),
+    )
+    summary = Generation(config, events=events).run(args.seeds, out, limit=args.limit)
+    print(
+        f"{summary.dialogues} dialogue(s), {summary.verified} verified, "
+        f"{summary.skipped_existing} already done, {len(summary.bad_seeds)} bad seed line(s) -> {summary.out_path}"
+    )
+    return 0
+
+
+def _cmd_chat(args: argparse.Namespace) -> int:
+    from .config import load_config
+    from .pipeline import Agents, Generation, GenerationEvents
+
+    config = load_config(args.config)
+    seed = _chat_seed(args)
+    generation = Generation(config, events=GenerationEvents(on_turn=_print_turn))
+    agents = Agents.from_config(config)
+    try:
+        agents.start()
+        transcript = generation.run_one(seed, agents)
+    finally:
+        agents.close()
+    verdict = "VERIFIED" if transcript.verified else "NOT VERIFIED"
+    print(f"\n=== {verdict}: {transcript.status} after {transcript.rounds} round(s) ===")
+    return 0
+
+
+def _chat_seed(args: argparse.Namespace):  # noqa: ANN202 - returns a Seed
+    from .errors import SeedError
+    from .seeds import Seed, read_seeds
+
+    if args.snippet:
+        return Seed(id="chat", snippet=args.snippet)
+    if args.problem:
+        return Seed(id="chat", problem=args.problem)
+    for seed in read_seeds(args.seed_file, on_error=lambda e: print(f"warning: {e}", file=sys.stderr)):
+        if args.seed_id is None or seed.id == args.seed_id:
+            return seed
+    wanted = f" with id '{args.seed_id}'" if args.seed_id else ""
+    raise SeedError(f"{args.seed_file} has no valid seed{wanted}")
+
+
+def _print_turn(turn) -> None:  # noqa: ANN001 - a Turn
+    if turn.role == "system":
+        return
+    print(f"\n--- {turn.name} ({turn.role}) ---")
+    print(textwrap.dedent(turn.content).rstrip())
+
+
+def _cmd_sandbox_build(args: argparse.Namespace) -> int:
+    from .sandbox.image import build_image, image_is_current
+
+    if args.if_missing and image_is_current(args.tag):
+        print(f"{args.tag} is present and current")
+        return 0
+    tag = build_image(args.tag, offline=args.offline, base_image=args.base_image, on_progress=print)
+    print(f"built {tag}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

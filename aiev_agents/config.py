@@ -1,0 +1,275 @@
+"""YAML configuration: named models, roles, sandbox, dialogue and output settings.
+
+The environment is read here and nowhere else: ``${VAR}`` and ``${VAR:-default}`` are
+replaced before validation. Every error names the file, the key and the fix.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .errors import ConfigError
+from .sandbox.settings import SandboxSettings
+
+_ENV_PATTERN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+Backend = Literal["openai", "openai_compatible", "llama_cpp"]
+Stage = Literal["teaching", "self_learning"]
+
+#: The model a role plays when it names none: the stage decides (the paper's two stages).
+STAGE_PLAYERS: dict[str, str] = {"teaching": "teacher", "self_learning": "student"}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ModelSpec(_Strict):
+    """One named model: where it runs and how it samples."""
+
+    backend: Backend = Field("openai", description="openai, openai_compatible (needs base_url) or llama_cpp.")
+    model: str = Field(..., min_length=1, description="Model name at the endpoint, or a known local model.")
+    api_key: str | None = Field(None, description="API key; read it from the environment with ${VAR}.")
+    base_url: str | None = Field(None, description="Endpoint of an OpenAI-compatible server.")
+    temperature: float | None = Field(0.2, ge=0, le=1)
+    max_tokens: int | None = Field(2048, gt=0)
+    seed: int | None = Field(None, description="Sampling seed, where the backend honours one.")
+    timeout_s: float = Field(120.0, gt=0, description="Seconds to wait for one reply.")
+    max_retries: int = Field(2, ge=0, description="Retries of a failed call by the client.")
+    price: tuple[float, float] | None = Field(
+        None, description="USD per 1,000 prompt and completion tokens; default: AG2's table for OpenAI, else 0."
+    )
+    model_path: Path | None = Field(None, description="llama_cpp: path of a GGUF file.")
+    n_ctx: int = Field(8192, gt=0, description="llama_cpp: context length in tokens.")
+    n_threads: int | None = Field(None, gt=0, description="llama_cpp: CPU threads; default all cores.")
+
+    @field_validator("api_key", "base_url", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _backend_needs(self) -> ModelSpec:
+        if self.backend == "openai_compatible" and not self.base_url:
+            raise ValueError("backend openai_compatible needs `base_url` (for example http://127.0.0.1:8000/v1)")
+        if self.backend == "openai" and not self.api_key:
+            raise ValueError("backend openai needs `api_key` (for example api_key: ${OPENAI_API_KEY})")
+        return self
+
+
+class RoleSpec(_Strict):
+    """One role of the dialogue: which model plays it and with which system prompt."""
+
+    model: str | None = Field(None, description="Name of an entry under `models`.")
+    prompt: Path | None = Field(None, description="File holding the system prompt; default: the shipped one.")
+    system_message: str | None = Field(None, description="The system prompt inline (instead of `prompt`).")
+
+    @model_validator(mode="after")
+    def _one_prompt_source(self) -> RoleSpec:
+        if self.prompt is not None and self.system_message is not None:
+            raise ValueError("give either `prompt` (a file) or `system_message`, not both")
+        return self
+
+
+class RolesSpec(_Strict):
+    questioner: RoleSpec = Field(default_factory=RoleSpec)
+    programmer: RoleSpec = Field(default_factory=RoleSpec)
+    executor: RoleSpec = Field(default_factory=RoleSpec)
+
+    @field_validator("executor")
+    @classmethod
+    def _executor_has_no_model(cls, value: RoleSpec) -> RoleSpec:
+        if value.model is not None:
+            raise ValueError("the executor runs code and uses no model: remove `model`")
+        return value
+
+
+class DialogueSettings(_Strict):
+    max_rounds: int = Field(3, gt=0, description="Most programmer answers (each one executed) per dialogue.")
+
+
+class OutputSettings(_Strict):
+    dir: Path | None = Field(None, description="Where `aiev generate` writes; `--out` overrides it.")
+
+
+class AievConfig(_Strict):
+    """A validated configuration file."""
+
+    stage: Stage = "teaching"
+    models: dict[str, ModelSpec]
+    roles: RolesSpec = Field(default_factory=RolesSpec)
+    sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
+    dialogue: DialogueSettings = Field(default_factory=DialogueSettings)
+    output: OutputSettings = Field(default_factory=OutputSettings)
+
+    @model_validator(mode="after")
+    def _roles_name_known_models(self) -> AievConfig:
+        player = STAGE_PLAYERS[self.stage]
+        for role_name in ("questioner", "programmer"):
+            role: RoleSpec = getattr(self.roles, role_name)
+            if role.model is None:
+                if player not in self.models:
+                    raise ValueError(
+                        f"roles.{role_name}.model is not set, and stage '{self.stage}' plays the model "
+                        f"named '{player}', which is not under `models`: add it or set the role's model"
+                    )
+                role.model = player
+            if role.model not in self.models:
+                hint = _did_you_mean(role.model, self.models)
+                raise ValueError(
+                    f"roles.{role_name}.model names '{role.model}', which is not under `models`{hint}"
+                )
+        return self
+
+    def model_for(self, role_name: str) -> ModelSpec:
+        """The model spec that plays ``role_name``."""
+        role: RoleSpec = getattr(self.roles, role_name)
+        if role.model is None:
+            raise ConfigError(f"role '{role_name}' has no model")
+        return self.models[role.model]
+
+    def models_by_role(self) -> dict[str, str]:
+        """Role name → the model name at the endpoint (what a record stores)."""
+        return {name: self.model_for(name).model for name in ("questioner", "programmer")}
+
+    def config_hash(self) -> str:
+        """A content hash of the settings that shape the data (secrets left out)."""
+        data = self.model_dump(mode="json", exclude={"output": True})
+        for spec in data["models"].values():
+            spec.pop("api_key", None)
+        text = json.dumps(data, sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> AievConfig:
+    """Read, interpolate and validate a YAML config.
+
+    Args:
+        path: The YAML file.
+        env: Variables for ``${VAR}``; default ``os.environ``.
+
+    Returns:
+        The validated config; relative paths in it are resolved against the file's folder.
+
+    Raises:
+        ConfigError: The file is missing or malformed, a key is unknown, a value has the
+            wrong type, or a variable it names is not set.
+    """
+    path = Path(path)
+    raw = _read_yaml(path)
+    data = _interpolate(raw, os.environ if env is None else env, path, ())
+    try:
+        config = AievConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe_validation_error(exc, path)) from exc
+    return _resolve_paths(config, path.parent)
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}; check the path") from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        where = ""
+        mark = getattr(exc, "problem_mark", None)
+        if mark is not None:
+            where = f" at line {mark.line + 1}, column {mark.column + 1}"
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"{path} is not valid YAML{where}: {problem}; fix the syntax there") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path} must hold a mapping with `models` and `roles` at the top level")
+    return data
+
+
+def _interpolate(value: Any, env: Mapping[str, str], path: Path, where: tuple[str, ...]) -> Any:
+    if isinstance(value, dict):
+        return {key: _interpolate(item, env, path, (*where, str(key))) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_interpolate(item, env, path, (*where, str(i))) for i, item in enumerate(value)]
+    if not isinstance(value, str):
+        return value
+
+    def substitute(match: re.Match[str]) -> str:
+        name, default = match.group(1), match.group(2)
+        if name in env:
+            return env[name]
+        if default is not None:
+            return default
+        key = ".".join(where)
+        raise ConfigError(
+            f"{path}: `{key}` uses ${{{name}}}, but the environment variable {name} is not set; "
+            f"export {name}=... or write ${{{name}:-default}} in the file"
+        )
+
+    return _ENV_PATTERN.sub(substitute, value)
+
+
+def _describe_validation_error(exc: ValidationError, path: Path) -> str:
+    lines = [f"{path} has {exc.error_count()} problem(s):"]
+    for error in exc.errors():
+        location = [str(part) for part in error["loc"]]
+        key = ".".join(location) or "(top level)"
+        if error["type"] == "extra_forbidden":
+            parent_model = _model_at(location[:-1])
+            known = sorted(parent_model.model_fields) if parent_model else []
+            hint = _did_you_mean(location[-1], known) if known else ""
+            lines.append(f"  - unknown key `{key}`{hint}; remove it or fix its spelling")
+        elif error["type"] == "missing":
+            lines.append(f"  - `{key}` is required; add it")
+        else:
+            got = error.get("input")
+            shown = f" (got {got!r})" if not isinstance(got, (dict, list)) else ""
+            lines.append(f"  - `{key}`: {error['msg']}{shown}")
+    return "\n".join(lines)
+
+
+def _model_at(location: list[str]) -> type[BaseModel] | None:
+    """The pydantic model class that sits at a dotted location of AievConfig."""
+    model: type[BaseModel] = AievConfig
+    parts = list(location)
+    while parts:
+        part = parts.pop(0)
+        field = model.model_fields.get(part)
+        if field is None:
+            return None
+        annotation = field.annotation
+        if model is AievConfig and part == "models":
+            if parts:
+                parts.pop(0)  # the model's own name
+            annotation = ModelSpec
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return None
+        model = annotation
+    return model
+
+
+def _did_you_mean(word: str, choices: Any) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f" (did you mean `{close[0]}`?)" if close else ""
+
+
+def _resolve_paths(config: AievConfig, base: Path) -> AievConfig:
+    def resolve(value: Path | None) -> Path | None:
+        if value is None or value.is_absolute():
+            return value
+        return (base / value.expanduser()).resolve()
+
+    for spec in config.models.values():
+        spec.model_path = resolve(spec.model_path)
+    for role in (config.roles.questioner, config.roles.programmer, config.roles.executor):
+        role.prompt = resolve(role.prompt)
+    config.sandbox.ca_bundle = resolve(config.sandbox.ca_bundle)
+    return config

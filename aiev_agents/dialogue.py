@@ -1,0 +1,268 @@
+"""One AIEV dialogue: initialization, proposing the question, execution feedback, termination.
+
+The three agents never talk to each other directly: the dialogue hands each agent its own
+view of the conversation through AG2's ``generate_reply`` (so a user's subclass that
+overrides a reply or a hook takes part) and records the programmer's view as the sample.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Any
+
+import openai
+
+from .codeblocks import split_program
+from .errors import ModelUnavailable
+from .roles.executor import ExecutorAgent, format_execution
+from .roles.questioner import QuestionerAgent
+from .seeds import Seed
+from .transcript import Execution, ExecutionResult, Timings, Transcript, Turn, Usage
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MAX_ROUNDS = 3
+
+Message = dict[str, Any]
+
+
+class _Dialogue:
+    """The state of one running dialogue; ``run()`` walks the four steps once."""
+
+    def __init__(
+        self,
+        seed: Seed,
+        questioner: QuestionerAgent,
+        programmer: Any,
+        executor: ExecutorAgent,
+        on_turn: Callable[[Turn], None] | None,
+    ) -> None:
+        self.seed = seed
+        self.questioner = questioner
+        self.programmer = programmer
+        self.executor = executor
+        self.on_turn = on_turn
+        self.turns: list[Turn] = []
+        self.questioner_view: list[Message] = []
+        self.programmer_view: list[Message] = []
+        self.executions: list[Execution] = []
+        self.model_s = 0.0
+        self.execution_s = 0.0
+        self.last_answer = ""
+
+    def run(self, max_rounds: int) -> str:
+        """Run until a pass or ``max_rounds`` programs; returns the problem statement."""
+        self._record("system", self.programmer.name, self.programmer.system_message)
+        problem = self._propose()
+        self._record("user", self.questioner.name, problem)
+        self.programmer_view.append({"role": "user", "content": problem})
+        for round_no in range(1, max_rounds + 1):
+            execution = self._program_and_run(round_no)
+            if execution.passed or round_no == max_rounds:
+                break
+            self._explain_failure(problem, execution)
+        return problem
+
+    def _propose(self) -> str:
+        if self.seed.problem:
+            return self.seed.problem.strip()
+        self.questioner_view.append(
+            {"role": "user", "content": self.questioner.proposal_request(self.seed.snippet or "")}
+        )
+        problem = self._ask(self.questioner, self.questioner_view)
+        self.questioner_view.append({"role": "assistant", "content": problem})
+        return problem
+
+    def _program_and_run(self, round_no: int) -> ExecutionResult:
+        answer = self._ask(self.programmer, _merge_consecutive(self.programmer_view))
+        self.last_answer = answer
+        self._record("assistant", self.programmer.name, answer)
+        self.programmer_view.append({"role": "assistant", "content": answer})
+
+        execution, report = self._execute(answer)
+        self.executions.append(Execution(round=round_no, **execution.model_dump()))
+        self._record("user", self.executor.name, report)
+        self.programmer_view.append({"role": "user", "content": report})
+        return execution
+
+    def _execute(self, answer: str) -> tuple[ExecutionResult, str]:
+        self.executor.last_execution = None
+        started = time.perf_counter()
+        reply = self.executor.generate_reply(messages=[{"role": "user", "content": answer}])
+        self.execution_s += time.perf_counter() - started
+        report = _content(reply)
+        execution = self.executor.last_execution
+        if execution is None:  # a custom reply answered without running anything
+            execution = ExecutionResult(status="fail", exit_code=1, output=report)
+        return execution, report or format_execution(execution)
+
+    def _explain_failure(self, problem: str, execution: ExecutionResult) -> None:
+        context = ""
+        if not self.questioner_view:
+            context = f"The problem you posed:\n\n{problem}\n\n"
+        request = (
+            f"{context}The programmer answered:\n\n{self.last_answer}\n\n"
+            f"{self.questioner.feedback_request(execution)}"
+        )
+        self.questioner_view.append({"role": "user", "content": request})
+        explanation = self._ask(self.questioner, self.questioner_view)
+        self.questioner_view.append({"role": "assistant", "content": explanation})
+        self._record("user", self.questioner.name, explanation)
+        self.programmer_view.append({"role": "user", "content": explanation})
+
+    def _ask(self, agent: Any, messages: list[Message]) -> str:
+        started = time.perf_counter()
+        try:
+            reply = agent.generate_reply(messages=messages)
+        except openai.APIError as exc:
+            raise ModelUnavailable(_model_error_message(agent, exc)) from exc
+        finally:
+            self.model_s += time.perf_counter() - started
+        return _content(reply)
+
+    def _record(self, role: str, name: str, content: str) -> None:
+        turn = Turn(role=role, name=name, content=content)
+        self.turns.append(turn)
+        if self.on_turn is not None:
+            self.on_turn(turn)
+
+
+def run_dialogue(
+    seed: Seed | dict[str, Any] | str,
+    *,
+    questioner: QuestionerAgent,
+    programmer: Any,
+    executor: ExecutorAgent,
+    max_rounds: int | None = None,
+    stage: str = "teaching",
+    on_turn: Callable[[Turn], None] | None = None,
+) -> Transcript:
+    """Run one AIEV dialogue and return its transcript.
+
+    Args:
+        seed: A ``Seed``, a seeds-file dict (``id`` and ``snippet`` or ``problem``), or a
+            bare problem statement.
+        questioner: Proposes the problem and explains failures.
+        programmer: Answers with a program: solution plus unit tests.
+        executor: Runs each answer in the sandbox.
+        max_rounds: Most programs written and run; default ``DEFAULT_MAX_ROUNDS``.
+        stage: The stage recorded with the sample (``teaching`` or ``self_learning``).
+        on_turn: Called with each turn as it happens (for live display).
+
+    Returns:
+        The transcript; ``verified`` is true only when the last run passed with tests.
+
+    Raises:
+        ModelUnavailable: A model could not be reached or failed; nothing is returned.
+        SeedError: The seed is malformed.
+    """
+    seed = Seed.coerce(seed)
+    rounds_limit = max_rounds if max_rounds is not None else DEFAULT_MAX_ROUNDS
+    started_at, started = _now(), time.perf_counter()
+    usage_before = {"questioner": _usage(questioner), "programmer": _usage(programmer)}
+
+    dialogue = _Dialogue(seed, questioner, programmer, executor, on_turn)
+    problem = dialogue.run(rounds_limit)
+
+    last = dialogue.executions[-1]
+    final = split_program(dialogue.last_answer)
+    return Transcript(
+        id=seed.id,
+        stage=stage,
+        verified=last.passed,
+        status=last.status,
+        rounds=len(dialogue.executions),
+        seed=seed.model_dump(exclude_none=True),
+        problem=problem,
+        models={"questioner": _model_name(questioner), "programmer": _model_name(programmer)},
+        messages=dialogue.turns,
+        executions=dialogue.executions,
+        final_program=final.python,
+        final_packages=list(final.packages),
+        usage={
+            "questioner": _usage_since(questioner, usage_before["questioner"]),
+            "programmer": _usage_since(programmer, usage_before["programmer"]),
+        },
+        timings=Timings(
+            started_at=started_at,
+            ended_at=_now(),
+            wall_s=round(time.perf_counter() - started, 4),
+            model_s=round(dialogue.model_s, 4),
+            execution_s=round(dialogue.execution_s, 4),
+        ),
+    )
+
+
+def _merge_consecutive(messages: list[Message]) -> list[Message]:
+    """Join runs of same-role messages: many chat templates require strict alternation."""
+    merged: list[Message] = []
+    for message in messages:
+        if merged and merged[-1]["role"] == message["role"]:
+            merged[-1] = {**merged[-1], "content": f"{merged[-1]['content']}\n\n{message['content']}"}
+        else:
+            merged.append(dict(message))
+    return merged
+
+
+def _content(reply: Any) -> str:
+    if reply is None:
+        return ""
+    if isinstance(reply, dict):
+        return str(reply.get("content") or "")
+    return str(reply)
+
+
+def _usage(agent: Any) -> Usage:
+    client = getattr(agent, "client", None)
+    summary = getattr(client, "actual_usage_summary", None) or {}
+    total = Usage(cost=float(summary.get("total_cost", 0.0) or 0.0))
+    for key, value in summary.items():
+        if isinstance(value, dict):
+            total = total + Usage(
+                prompt_tokens=int(value.get("prompt_tokens", 0)),
+                completion_tokens=int(value.get("completion_tokens", 0)),
+                total_tokens=int(value.get("total_tokens", 0)),
+            )
+    return total
+
+
+def _usage_since(agent: Any, before: Usage) -> Usage:
+    after = _usage(agent)
+    return Usage(
+        prompt_tokens=after.prompt_tokens - before.prompt_tokens,
+        completion_tokens=after.completion_tokens - before.completion_tokens,
+        total_tokens=after.total_tokens - before.total_tokens,
+        cost=round(after.cost - before.cost, 8),
+    )
+
+
+def _model_name(agent: Any) -> str:
+    config = getattr(agent, "llm_config", None)
+    entries = getattr(config, "config_list", None) or (config or {}).get("config_list", [])
+    if entries:
+        entry = entries[0]
+        name = entry.get("model") if isinstance(entry, dict) else getattr(entry, "model", None)
+        if name:
+            return str(name)
+    return agent.name
+
+
+def _model_error_message(agent: Any, exc: openai.APIError) -> str:
+    config = getattr(agent, "llm_config", None)
+    entries = getattr(config, "config_list", None) or []
+    base_url = ""
+    if entries:
+        entry = entries[0]
+        url = entry.get("base_url") if isinstance(entry, dict) else getattr(entry, "base_url", None)
+        base_url = f" at {url}" if url else ""
+    return (
+        f"the model of '{agent.name}' ({_model_name(agent)}){base_url} failed: {exc}; "
+        "check that the server is running and that base_url, the model name and the API key are right"
+    )
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")

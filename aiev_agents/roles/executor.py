@@ -1,0 +1,93 @@
+"""The executor: runs the programmer's program in the sandbox and reports what happened."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from autogen import Agent, ConversableAgent
+from autogen.coding import CodeExecutor
+
+from ..config import AievConfig
+from ..sandbox.settings import SandboxSettings
+from ..transcript import ExecutionResult
+
+
+class ExecutorAgent(ConversableAgent):
+    """An agent with no LLM whose reply is the result of running the code it was sent.
+
+    Its ``code_executor`` is an AG2 ``CodeExecutor``; by default a ``DockerCodeExecutor``
+    over the sandbox settings. The structured result of the latest run is kept in
+    ``last_execution`` for the dialogue to record.
+    """
+
+    role_name = "executor"
+
+    def __init__(
+        self,
+        name: str = "executor",
+        code_executor: CodeExecutor | None = None,
+        sandbox: SandboxSettings | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if code_executor is None:
+            from ..sandbox.ag2_executor import DockerCodeExecutor
+
+            code_executor = DockerCodeExecutor(sandbox or SandboxSettings())
+        kwargs.setdefault("human_input_mode", "NEVER")
+        kwargs.setdefault("description", "Runs Python programs and their tests in a Docker sandbox.")
+        super().__init__(
+            name=name,
+            llm_config=False,
+            code_execution_config={"executor": code_executor},
+            **kwargs,
+        )
+        self.last_execution: ExecutionResult | None = None
+        self.register_reply([Agent, None], ExecutorAgent._execute_program_reply, position=0)
+
+    @classmethod
+    def from_config(cls, config: AievConfig, **kwargs: Any) -> ExecutorAgent:
+        """Build the executor with the config's sandbox settings."""
+        kwargs.setdefault("sandbox", config.sandbox)
+        return cls(**kwargs)
+
+    def run_program(self, message: str) -> ExecutionResult:
+        """Extract the code blocks of ``message``, run them, and return the structured result."""
+        blocks = self.code_executor.code_extractor.extract_code_blocks(message)
+        result = self.code_executor.execute_code_blocks(blocks)
+        execution = getattr(result, "execution", None)
+        if execution is None:  # a plain AG2 executor: no test counts, so never verified
+            status = "no_tests" if result.exit_code == 0 else "fail"
+            execution = ExecutionResult(status=status, exit_code=result.exit_code, output=result.output)
+        self.last_execution = execution
+        return execution
+
+    def close(self) -> None:
+        """Stop the sandbox behind the executor (its container is removed)."""
+        stop = getattr(self.code_executor, "stop", None)
+        if callable(stop):
+            stop()
+
+    def _execute_program_reply(
+        self,
+        messages: list[dict[str, Any]] | None = None,
+        sender: Agent | None = None,
+        config: Any = None,
+    ) -> tuple[bool, str | None]:
+        if not messages:
+            return False, None
+        content = messages[-1].get("content") or ""
+        if not isinstance(content, str):
+            content = str(content)
+        return True, format_execution(self.run_program(content))
+
+
+def format_execution(execution: ExecutionResult) -> str:
+    """The executor's turn as the programmer reads it (AG2's ``exitcode:`` style)."""
+    verdict = "execution succeeded" if execution.exit_code == 0 else "execution failed"
+    lines = [f"exitcode: {execution.exit_code} ({verdict})"]
+    if execution.packages:
+        lines.append(f"Installed packages: {', '.join(execution.packages)}")
+    if execution.status == "no_tests":
+        lines.append("No test ran: the program executed no assertion or test case.")
+    lines.append(f"Code output:\n{execution.output.rstrip()}")
+    return "\n".join(lines)

@@ -1,0 +1,65 @@
+"""The sample store: an append-only JSONL file, one whole record per line.
+
+Each record is written in one ``write`` of a complete line, then flushed and fsynced, so a
+crash can leave at most a torn last line, never a half-written record in the middle.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+DIALOGUES_FILE = "dialogues.jsonl"
+
+
+class DialogueStore:
+    """Durable sink for dialogue records under one output folder."""
+
+    def __init__(self, out_dir: str | Path) -> None:
+        self.dir = Path(out_dir)
+        self.path = self.dir / DIALOGUES_FILE
+
+    def repair(self) -> int:
+        """Cut a torn last line left by a crash; returns the bytes removed."""
+        if not self.path.exists():
+            return 0
+        with self.path.open("rb+") as handle:
+            data = handle.read()
+            if not data or data.endswith(b"\n"):
+                return 0
+            keep = data.rfind(b"\n") + 1
+            handle.truncate(keep)
+        logger.warning("%s ended in a torn line (%d bytes); removed", self.path, len(data) - keep)
+        return len(data) - keep
+
+    def existing_ids(self) -> set[str]:
+        """Ids of the whole records already on disk (a torn last line is ignored)."""
+        return {str(record["id"]) for record in self.records() if "id" in record}
+
+    def records(self) -> Iterator[dict[str, Any]]:
+        """The stored records in order; a line that is not whole JSON is skipped with a warning."""
+        if not self.path.exists():
+            return
+        with self.path.open(encoding="utf-8") as handle:
+            for line_no, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    yield json.loads(line)
+                except json.JSONDecodeError:
+                    logger.warning("%s:%d is not a whole record; skipped", self.path, line_no)
+
+    def append(self, record: dict[str, Any]) -> None:
+        """Write one record as one line, flushed and fsynced before returning."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        line = json.dumps(record, ensure_ascii=False) + "\n"
+        with self.path.open("a", encoding="utf-8") as handle:
+            handle.write(line)
+            handle.flush()
+            os.fsync(handle.fileno())

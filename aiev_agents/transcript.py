@@ -1,0 +1,117 @@
+"""Records of one dialogue: turns, executions and the transcript written to disk.
+
+Pure data, no AG2: a stored dataset must survive a framework upgrade.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = 1
+
+ExecutionStatus = Literal["pass", "fail", "timeout", "no_tests", "install_error", "no_code"]
+ChatRole = Literal["system", "user", "assistant"]
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ExecutionResult(_Record):
+    """What one run of a program in the sandbox produced.
+
+    ``status`` is ``pass`` only when the program exited 0 and its tests really ran
+    (``tests_run > 0``: assertions executed plus unittest cases run).
+    """
+
+    status: ExecutionStatus
+    exit_code: int
+    output: str = ""
+    truncated: bool = False
+    duration_s: float = 0.0
+    packages: list[str] = Field(default_factory=list)
+    install_output: str = ""
+    assertions: int = 0
+    test_cases: int = 0
+
+    @property
+    def tests_run(self) -> int:
+        return self.assertions + self.test_cases
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "pass"
+
+
+class Execution(ExecutionResult):
+    """An execution inside a dialogue: which round produced it."""
+
+    round: int
+
+
+class Turn(_Record):
+    """One message of the programmer's view of the dialogue, with who said it."""
+
+    role: ChatRole
+    name: str
+    content: str
+
+
+class Usage(_Record):
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+    cost: float = 0.0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            prompt_tokens=self.prompt_tokens + other.prompt_tokens,
+            completion_tokens=self.completion_tokens + other.completion_tokens,
+            total_tokens=self.total_tokens + other.total_tokens,
+            cost=self.cost + other.cost,
+        )
+
+
+class Timings(_Record):
+    started_at: str
+    ended_at: str
+    wall_s: float
+    model_s: float
+    execution_s: float
+
+
+class Transcript(_Record):
+    """One AIEV dialogue as it is stored: a training sample when ``verified``.
+
+    ``messages`` is the programmer's view: its system prompt, the questioner's turns and the
+    execution results as ``user``, its own answers as ``assistant``.
+    """
+
+    schema_version: int = Field(SCHEMA_VERSION, alias="schema")
+    id: str
+    stage: str
+    verified: bool
+    status: ExecutionStatus | Literal["error"]
+    rounds: int
+    seed: dict[str, Any]
+    problem: str
+    models: dict[str, str]
+    messages: list[Turn]
+    executions: list[Execution]
+    final_program: str
+    final_packages: list[str] = Field(default_factory=list)
+    usage: dict[str, Usage]
+    timings: Timings
+    config_hash: str | None = None
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The record as plain JSON-ready data (the ``schema`` key holds the version)."""
+        return self.model_dump(mode="json", by_alias=True)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Transcript:
+        return cls.model_validate(data)

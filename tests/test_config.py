@@ -1,0 +1,135 @@
+"""The YAML config: interpolation, validation, and errors that name file, key and fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from aiev_agents import ConfigError, load_config
+
+REPO = Path(__file__).resolve().parents[1]
+
+MINIMAL = """
+models:
+  teacher:
+    backend: openai_compatible
+    model: tiny
+    base_url: http://127.0.0.1:9/v1
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_minimal_config_plays_the_teacher_in_both_roles(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, MINIMAL), env={})
+    assert config.stage == "teaching"
+    assert config.roles.questioner.model == "teacher"
+    assert config.roles.programmer.model == "teacher"
+    assert config.dialogue.max_rounds == 3
+    assert config.sandbox.image == "python:3.12-slim"
+
+
+def test_self_learning_stage_plays_the_student(tmp_path: Path) -> None:
+    text = MINIMAL.replace("teacher:", "student:") + "stage: self_learning\n"
+    config = load_config(write(tmp_path, text), env={})
+    assert config.models_by_role() == {"questioner": "tiny", "programmer": "tiny"}
+
+
+def test_env_default_and_value_are_interpolated(tmp_path: Path) -> None:
+    text = MINIMAL.replace("model: tiny", "model: ${MODEL_NAME:-fallback}") + "sandbox:\n  image: ${IMG}\n"
+    config = load_config(write(tmp_path, text), env={"IMG": "my-image:1"})
+    assert config.models["teacher"].model == "fallback"
+    assert config.sandbox.image == "my-image:1"
+
+
+def test_missing_env_var_names_variable_key_and_fix(tmp_path: Path) -> None:
+    text = MINIMAL + "    api_key: ${SECRET_KEY}\n"
+    with pytest.raises(ConfigError) as error:
+        load_config(write(tmp_path, text), env={})
+    message = str(error.value)
+    assert "SECRET_KEY is not set" in message
+    assert "models.teacher.api_key" in message
+    assert "export SECRET_KEY=" in message
+    assert "config.yaml" in message
+
+
+def test_malformed_yaml_names_the_line(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"not valid YAML at line 3"):
+        load_config(write(tmp_path, "models:\n  teacher: {model: x\n  other: [\n"), env={})
+
+
+def test_unknown_key_suggests_the_right_spelling(tmp_path: Path) -> None:
+    text = MINIMAL + "    temprature: 0.5\n"
+    with pytest.raises(ConfigError) as error:
+        load_config(write(tmp_path, text), env={})
+    assert "unknown key `models.teacher.temprature`" in str(error.value)
+    assert "did you mean `temperature`?" in str(error.value)
+
+
+def test_unknown_top_level_section_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"unknown key `sandbx` \(did you mean `sandbox`\?\)"):
+        load_config(write(tmp_path, MINIMAL + "sandbx: {}\n"), env={})
+
+
+def test_wrong_type_names_key_and_value(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"`dialogue.max_rounds`: .*integer.*'many'"):
+        load_config(write(tmp_path, MINIMAL + "dialogue:\n  max_rounds: many\n"), env={})
+
+
+def test_role_naming_an_unknown_model_is_an_error(tmp_path: Path) -> None:
+    text = MINIMAL + "roles:\n  programmer:\n    model: teachr\n"
+    with pytest.raises(ConfigError, match=r"names 'teachr'.*did you mean `teacher`"):
+        load_config(write(tmp_path, text), env={})
+
+
+def test_openai_compatible_without_base_url_is_an_error(tmp_path: Path) -> None:
+    text = "models:\n  teacher:\n    backend: openai_compatible\n    model: x\n"
+    with pytest.raises(ConfigError, match="needs `base_url`"):
+        load_config(write(tmp_path, text), env={})
+
+
+def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read config file"):
+        load_config(tmp_path / "absent.yaml")
+
+
+def test_relative_paths_resolve_against_the_config_folder(tmp_path: Path) -> None:
+    text = MINIMAL + "roles:\n  programmer:\n    prompt: prompts/p.md\nsandbox:\n  ca_bundle: certs/ca.pem\n"
+    config = load_config(write(tmp_path, text), env={})
+    assert config.roles.programmer.prompt == tmp_path / "prompts" / "p.md"
+    assert config.sandbox.ca_bundle == tmp_path / "certs" / "ca.pem"
+
+
+def test_empty_env_default_leaves_optional_setting_unset(tmp_path: Path) -> None:
+    text = MINIMAL + "sandbox:\n  ca_bundle: ${CA:-}\n"
+    assert load_config(write(tmp_path, text), env={}).sandbox.ca_bundle is None
+
+
+def test_config_hash_ignores_secrets_and_output(tmp_path: Path) -> None:
+    first = load_config(write(tmp_path, MINIMAL + "    api_key: a\n"), env={})
+    second = load_config(write(tmp_path, MINIMAL + "    api_key: b\noutput:\n  dir: elsewhere\n"), env={})
+    third = load_config(write(tmp_path, MINIMAL + "dialogue:\n  max_rounds: 5\n"), env={})
+    assert first.config_hash() == second.config_hash()
+    assert first.config_hash() != third.config_hash()
+
+
+@pytest.mark.parametrize("name", ["teaching.yaml", "self_learning.yaml"])
+def test_shipped_configs_load(name: str) -> None:
+    config = load_config(REPO / "agent_configs" / name, env={"OPENAI_API_KEY": "sk-test"})
+    assert config.sandbox.image == "python:3.12-slim"
+
+
+def test_teaching_config_reads_teacher_model_and_endpoint_from_env() -> None:
+    env = {"OPENAI_API_KEY": "sk-test", "AIEV_TEACHER_MODEL": "gpt-4o", "OPENAI_BASE_URL": "http://h/v1"}
+    teacher = load_config(REPO / "agent_configs" / "teaching.yaml", env=env).models["teacher"]
+    assert (teacher.model, teacher.base_url, teacher.api_key) == ("gpt-4o", "http://h/v1", "sk-test")
+
+
+def test_teaching_config_without_api_key_says_to_export_it() -> None:
+    with pytest.raises(ConfigError, match="OPENAI_API_KEY is not set"):
+        load_config(REPO / "agent_configs" / "teaching.yaml", env={})

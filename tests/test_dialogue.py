@@ -1,0 +1,161 @@
+"""Whole AIEV dialogues through a scripted teacher (real HTTP) and a real Docker sandbox."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+import programs
+from helpers import host_ca_bundle
+from aiev_agents import ExecutorAgent, ProgrammerAgent, QuestionerAgent, Transcript, run_dialogue
+from aiev_agents.config import ModelSpec
+from aiev_agents.llm import llm_config_for
+from aiev_agents.sandbox.settings import SandboxSettings
+from aiev_agents.testing import ScriptedServer, key_by_role
+
+pytestmark = pytest.mark.docker
+
+
+@pytest.fixture(scope="module")
+def executor(sandbox_settings: SandboxSettings) -> Iterator[ExecutorAgent]:
+    agent = ExecutorAgent(sandbox=sandbox_settings.model_copy(update={"ca_bundle": host_ca_bundle()}))
+    try:
+        yield agent
+    finally:
+        agent.close()
+
+
+def dialogue(executor: ExecutorAgent, seed: dict, questioner: list[str], programmer: list[str], **kw) -> Transcript:
+    with ScriptedServer({"questioner": questioner, "programmer": programmer}, key=key_by_role) as server:
+        spec = ModelSpec(backend="openai_compatible", model="scripted-teacher", base_url=server.base_url)
+        transcript = run_dialogue(
+            seed,
+            questioner=QuestionerAgent(llm_config=llm_config_for(spec)),
+            programmer=ProgrammerAgent(llm_config=llm_config_for(spec)),
+            executor=executor,
+            **kw,
+        )
+        assert server.remaining("questioner") == 0
+        assert server.remaining("programmer") == 0
+    return transcript
+
+
+def test_pass_at_first_try_is_verified(executor: ExecutorAgent) -> None:
+    seed = {"id": "s1", "snippet": programs.SNIPPET}
+    transcript = dialogue(executor, seed, [programs.PROBLEM], [programs.GOOD])
+    assert transcript.verified is True
+    assert transcript.status == "pass"
+    assert transcript.rounds == 1
+    assert transcript.problem == programs.PROBLEM
+    assert transcript.executions[0].assertions == 2
+    assert "all tests passed" in transcript.executions[0].output
+    assert transcript.final_program.startswith("def add(a, b):")
+    assert [(t.role, t.name) for t in transcript.messages] == [
+        ("system", "programmer"),
+        ("user", "questioner"),
+        ("assistant", "programmer"),
+        ("user", "executor"),
+    ]
+    assert transcript.messages[1].content == programs.PROBLEM
+    assert transcript.messages[3].content.startswith("exitcode: 0 (execution succeeded)")
+    assert transcript.usage["programmer"].completion_tokens == len(programs.GOOD.split())
+    assert transcript.usage["questioner"].completion_tokens == len(programs.PROBLEM.split())
+
+
+def test_failure_gets_explained_then_fixed(executor: ExecutorAgent) -> None:
+    seed = {"id": "s2", "snippet": programs.SNIPPET}
+    transcript = dialogue(
+        executor, seed, [programs.PROBLEM, programs.EXPLANATION], [programs.BUGGY, programs.GOOD]
+    )
+    assert transcript.verified is True
+    assert transcript.rounds == 2
+    assert [e.status for e in transcript.executions] == ["fail", "pass"]
+    failed = transcript.executions[0]
+    assert failed.exit_code == 1
+    assert "AssertionError: add(2, 3) should be 5" in failed.output
+    assert "harness" not in failed.output
+    assert [(t.role, t.name) for t in transcript.messages][3:] == [
+        ("user", "executor"),
+        ("user", "questioner"),
+        ("assistant", "programmer"),
+        ("user", "executor"),
+    ]
+    assert transcript.messages[4].content == programs.EXPLANATION
+
+
+def test_questioner_sees_the_failed_program_and_its_output(executor: ExecutorAgent) -> None:
+    with ScriptedServer(
+        {"questioner": [programs.EXPLANATION], "programmer": [programs.BUGGY, programs.GOOD]}, key=key_by_role
+    ) as server:
+        spec = ModelSpec(backend="openai_compatible", model="t", base_url=server.base_url)
+        run_dialogue(
+            {"id": "p", "problem": programs.PROBLEM},
+            questioner=QuestionerAgent(llm_config=llm_config_for(spec)),
+            programmer=ProgrammerAgent(llm_config=llm_config_for(spec)),
+            executor=executor,
+        )
+        questioner_request = server.requests[1]["messages"][-1]["content"]
+        second_programmer_call = server.requests[2]["messages"]
+    assert programs.PROBLEM in questioner_request
+    assert "return a - b" in questioner_request
+    assert "AssertionError" in questioner_request
+    # the programmer's model sees strictly alternating turns: execution output and explanation joined
+    assert [m["role"] for m in second_programmer_call] == ["system", "user", "assistant", "user"]
+    assert programs.EXPLANATION in second_programmer_call[-1]["content"]
+    assert "exitcode: 1" in second_programmer_call[-1]["content"]
+
+
+def test_problem_seed_skips_the_proposal(executor: ExecutorAgent) -> None:
+    transcript = dialogue(executor, {"id": "s3", "problem": programs.PROBLEM}, [], [programs.UNITTEST])
+    assert transcript.verified is True
+    assert transcript.executions[0].test_cases == 2
+    assert transcript.usage["questioner"].total_tokens == 0
+
+
+def test_package_from_pip_is_installed_before_the_run(executor: ExecutorAgent) -> None:
+    seed = {"id": "s4", "problem": "Render a table of squares with the tabulate package."}
+    transcript = dialogue(executor, seed, [], [programs.WITH_PACKAGE])
+    execution = transcript.executions[0]
+    assert execution.packages == ["tabulate==0.9.0"]
+    assert "Successfully installed tabulate-0.9.0" in execution.install_output
+    assert transcript.verified is True
+    assert transcript.final_packages == ["tabulate==0.9.0"]
+
+
+def test_never_fixed_stops_at_the_round_limit_unverified(executor: ExecutorAgent) -> None:
+    seed = {"id": "s5", "snippet": programs.SNIPPET}
+    transcript = dialogue(
+        executor,
+        seed,
+        [programs.PROBLEM, programs.EXPLANATION],
+        [programs.BUGGY, programs.BUGGY],
+        max_rounds=2,
+    )
+    assert transcript.verified is False
+    assert transcript.status == "fail"
+    assert transcript.rounds == 2
+    assert transcript.messages[-1].name == "executor"
+
+
+def test_program_without_tests_is_not_verified(executor: ExecutorAgent) -> None:
+    seed = {"id": "s6", "problem": programs.PROBLEM}
+    transcript = dialogue(executor, seed, [programs.EXPLANATION], [programs.NO_TESTS, programs.NO_TESTS], max_rounds=2)
+    assert transcript.verified is False
+    assert [e.status for e in transcript.executions] == ["no_tests", "no_tests"]
+    assert [e.exit_code for e in transcript.executions] == [0, 0]
+    assert "No test ran" in transcript.messages[3].content
+
+
+def test_answer_without_code_is_a_failed_round(executor: ExecutorAgent) -> None:
+    seed = {"id": "s7", "problem": programs.PROBLEM}
+    transcript = dialogue(executor, seed, [programs.EXPLANATION], ["I would add the numbers.", programs.GOOD])
+    assert [e.status for e in transcript.executions] == ["no_code", "pass"]
+    assert transcript.verified is True
+
+
+def test_transcript_round_trips_through_json(executor: ExecutorAgent) -> None:
+    transcript = dialogue(executor, {"id": "s8", "problem": programs.PROBLEM}, [], [programs.GOOD])
+    data = transcript.to_dict()
+    assert data["schema"] == 1
+    assert Transcript.from_dict(data) == transcript

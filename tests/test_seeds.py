@@ -1,0 +1,66 @@
+"""Seeds files: valid lines become seeds, bad lines are reported with their number and skipped."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from aiev_agents import Seed, SeedError
+from aiev_agents.seeds import read_seeds
+
+
+def read_all(path: Path) -> tuple[list[Seed], list[str]]:
+    errors: list[str] = []
+    seeds = list(read_seeds(path, on_error=lambda e: errors.append(str(e))))
+    return seeds, errors
+
+
+def test_snippet_and_problem_seeds_are_read_with_extra_keys(tmp_path: Path) -> None:
+    path = tmp_path / "s.jsonl"
+    path.write_text('{"id": 1, "snippet": "def f(): pass", "source": "x.py"}\n\n{"id": "b", "problem": "Add."}\n')
+    seeds, errors = read_all(path)
+    assert errors == []
+    assert [s.id for s in seeds] == ["1", "b"]
+    assert seeds[0].model_dump(exclude_none=True) == {"id": "1", "snippet": "def f(): pass", "source": "x.py"}
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ("{not json", "not valid JSON"),
+        ("[1, 2]", "must be a JSON object"),
+        ('{"snippet": "x"}', "`id`"),
+        ('{"id": "a"}', "exactly one of `snippet`"),
+        ('{"id": "a", "snippet": "x", "problem": "y"}', "exactly one of `snippet`"),
+    ],
+)
+def test_bad_line_is_reported_with_its_number_and_skipped(tmp_path: Path, line: str, reason: str) -> None:
+    path = tmp_path / "s.jsonl"
+    path.write_text(f'{{"id": "ok1", "problem": "p"}}\n{line}\n{{"id": "ok2", "problem": "q"}}\n')
+    seeds, errors = read_all(path)
+    assert [s.id for s in seeds] == ["ok1", "ok2"]
+    assert len(errors) == 1
+    assert f"{path}:2:" in errors[0]
+    assert reason in errors[0]
+    assert "line skipped" in errors[0]
+
+
+def test_repeated_id_is_a_bad_line(tmp_path: Path) -> None:
+    path = tmp_path / "s.jsonl"
+    path.write_text('{"id": "a", "problem": "p"}\n{"id": "a", "problem": "q"}\n')
+    seeds, errors = read_all(path)
+    assert [s.problem for s in seeds] == ["p"]
+    assert "appears twice" in errors[0]
+
+
+def test_unreadable_seeds_file_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(SeedError, match="cannot read seeds file"):
+        read_all(tmp_path / "missing.jsonl")
+
+
+def test_coerce_accepts_a_dict_and_a_bare_problem() -> None:
+    assert Seed.coerce({"id": 7, "snippet": "x = 1"}).id == "7"
+    assert Seed.coerce("Reverse a string.").problem == "Reverse a string."
+    with pytest.raises(SeedError, match="exactly one"):
+        Seed.coerce({"id": "x"})
