@@ -34,13 +34,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="aiev", description="AIEV-INSTRUCT data generation with AG2 agents.")
+    parser = argparse.ArgumentParser(
+        prog="aiev", description="AIEV-INSTRUCT data generation with AG2 agents."
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     generate = commands.add_parser("generate", help="run a dialogue per seed and store the samples")
     generate.add_argument("--config", required=True, type=Path, help="YAML config")
-    generate.add_argument("--seeds", required=True, type=Path, help="JSONL seeds file")
+    generate.add_argument("--seeds", required=True, type=Path, nargs="+", help="JSONL seeds file(s)")
     generate.add_argument("--out", type=Path, help="output folder (default: output.dir of the config)")
     generate.add_argument("--limit", type=int, help="most dialogues to run")
     generate.set_defaults(func=_cmd_generate)
@@ -59,7 +61,9 @@ def _parser() -> argparse.ArgumentParser:
     build = sandbox_commands.add_parser("build", help="build the sandbox image")
     build.add_argument("--offline", action="store_true", help="build from a debootstrap rootfs, no registry")
     build.add_argument("--tag", default="aiev-sandbox:latest", help="image name (default: %(default)s)")
-    build.add_argument("--base-image", default="python:3.12-slim", help="online: base image (default: %(default)s)")
+    build.add_argument(
+        "--base-image", default="python:3.12-slim", help="online: base image (default: %(default)s)"
+    )
     build.add_argument("--if-missing", action="store_true", help="do nothing when a current image exists")
     build.set_defaults(func=_cmd_sandbox_build)
     return parser
@@ -76,13 +80,16 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     events = GenerationEvents(
         on_bad_seed=lambda error: print(f"warning: {error}", file=sys.stderr),
         on_skip=lambda seed: print(f"skip {seed.id}: already in {out}"),
-        on_done=lambda t: print(f"{t.id}: {'verified' if t.verified else 'not verified'} "
-                                f"({t.status}, {t.rounds} round(s), {t.timings.wall_s:.1f} s)"),
+        on_done=lambda t: print(
+            f"{t.id}: {'verified' if t.verified else 'not verified'} "
+            f"({t.status}, {t.rounds} round(s), {t.timings.wall_s:.1f} s)"
+        ),
     )
     summary = Generation(config, events=events).run(args.seeds, out, limit=args.limit)
     print(
         f"{summary.dialogues} dialogue(s), {summary.verified} verified, "
-        f"{summary.skipped_existing} already done, {len(summary.bad_seeds)} bad seed line(s) -> {summary.out_path}"
+        f"{summary.skipped_existing} already done, {len(summary.bad_seeds)} bad seed line(s) "
+        f"-> {summary.out_path}"
     )
     return 0
 

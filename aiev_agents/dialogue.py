@@ -219,7 +219,7 @@ def _usage(agent: Any) -> Usage:
     client = getattr(agent, "client", None)
     summary = getattr(client, "actual_usage_summary", None) or {}
     total = Usage(cost=float(summary.get("total_cost", 0.0) or 0.0))
-    for key, value in summary.items():
+    for value in summary.values():
         if isinstance(value, dict):
             total = total + Usage(
                 prompt_tokens=int(value.get("prompt_tokens", 0)),

@@ -6,7 +6,7 @@ The library never prints: progress reaches the caller through ``on_event``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,7 +15,7 @@ from .config import AievConfig
 from .dialogue import run_dialogue
 from .errors import SeedError
 from .roles import ExecutorAgent, ProgrammerAgent, QuestionerAgent
-from .seeds import Seed, read_seeds
+from .seeds import Seed, read_seed_files
 from .store import DialogueStore
 from .transcript import Transcript, Turn
 
@@ -77,11 +77,17 @@ class Generation:
         self.config = config
         self.events = events or GenerationEvents()
 
-    def run(self, seeds_path: str | Path, out_dir: str | Path, *, limit: int | None = None) -> GenerationSummary:
+    def run(
+        self,
+        seeds_paths: str | Path | Sequence[str | Path],
+        out_dir: str | Path,
+        *,
+        limit: int | None = None,
+    ) -> GenerationSummary:
         """Run a dialogue per seed not yet in ``out_dir`` and append each record when it ends.
 
         Args:
-            seeds_path: JSONL seeds file.
+            seeds_paths: One JSONL seeds file or several, read in order.
             out_dir: Output folder; ``dialogues.jsonl`` is appended to.
             limit: Most dialogues to run in this call.
 
@@ -94,7 +100,9 @@ class Generation:
         store.repair()
         done_ids = store.existing_ids()
         summary = GenerationSummary(out_path=store.path)
-        seeds = read_seeds(seeds_path, on_error=lambda error: self._bad_seed(error, summary))
+        if isinstance(seeds_paths, (str, Path)):
+            seeds_paths = [seeds_paths]
+        seeds = read_seed_files(seeds_paths, on_error=lambda error: self._bad_seed(error, summary))
         agents = Agents.from_config(self.config)
         try:
             agents.start()

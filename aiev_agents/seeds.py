@@ -6,8 +6,9 @@ OSS-Instruct style) or a ready ``problem``; other keys are kept as provenance.
 
 from __future__ import annotations
 
+import itertools
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -56,7 +57,9 @@ class Seed(BaseModel):
             raise SeedError(f"invalid seed: {_first_message(exc)}") from exc
 
 
-def read_seeds(path: str | Path, on_error: Callable[[SeedError], None]) -> Iterator[Seed]:
+def read_seeds(
+    path: str | Path, on_error: Callable[[SeedError], None], *, seen: set[str] | None = None
+) -> Iterator[Seed]:
     """The valid seeds of a JSONL file, lazily; each bad line is reported through ``on_error``.
 
     A bad line (not JSON, not an object, missing fields, a repeated id) is reported with
@@ -70,11 +73,23 @@ def read_seeds(path: str | Path, on_error: Callable[[SeedError], None]) -> Itera
         handle = path.open(encoding="utf-8")
     except OSError as exc:
         raise SeedError(f"cannot read seeds file {path}: {exc.strerror}; check the path") from exc
-    return _valid_seeds(handle, path, on_error)
+    return _valid_seeds(handle, path, on_error, set() if seen is None else seen)
 
 
-def _valid_seeds(handle: TextIO, path: Path, on_error: Callable[[SeedError], None]) -> Iterator[Seed]:
+def read_seed_files(paths: Sequence[str | Path], on_error: Callable[[SeedError], None]) -> Iterator[Seed]:
+    """The valid seeds of several files in order; an id repeated across files is a bad line.
+
+    Raises:
+        SeedError: One of the files cannot be opened (checked for all before any is read).
+    """
     seen: set[str] = set()
+    readers = [read_seeds(path, on_error, seen=seen) for path in paths]
+    return itertools.chain.from_iterable(readers)
+
+
+def _valid_seeds(
+    handle: TextIO, path: Path, on_error: Callable[[SeedError], None], seen: set[str]
+) -> Iterator[Seed]:
     with handle:
         for line_no, line in enumerate(handle, start=1):
             if not line.strip():

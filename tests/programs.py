@@ -7,7 +7,7 @@ PROBLEM = (
     "Include unit tests that cover positive and negative numbers."
 )
 
-GOOD = '''Here is the solution with its tests.
+GOOD = """Here is the solution with its tests.
 
 ```python
 def add(a, b):
@@ -18,27 +18,27 @@ assert add(2, 3) == 5
 assert add(-1, 1) == 0
 print("all tests passed")
 ```
-'''
+"""
 
-BUGGY = '''```python
+BUGGY = """```python
 def add(a, b):
     return a - b
 
 
 assert add(2, 3) == 5, "add(2, 3) should be 5"
 ```
-'''
+"""
 
-NO_TESTS = '''```python
+NO_TESTS = """```python
 def add(a, b):
     return a + b
 
 
 print(add(2, 3))
 ```
-'''
+"""
 
-UNITTEST = '''```python3
+UNITTEST = """```python3
 import unittest
 
 
@@ -57,9 +57,9 @@ class AddTest(unittest.TestCase):
 if __name__ == "__main__":
     unittest.main()
 ```
-'''
+"""
 
-WITH_PACKAGE = '''This needs the `tabulate` package.
+WITH_PACKAGE = """This needs the `tabulate` package.
 
 ```bash
 pip install tabulate==0.9.0
@@ -78,7 +78,7 @@ assert "square" in out
 assert out.splitlines()[1].split() == ["2", "4"]
 print(out)
 ```
-'''
+"""
 
 EXPLANATION = (
     "The test `add(2, 3) == 5` failed: the function subtracts instead of adding. "

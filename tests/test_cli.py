@@ -6,13 +6,13 @@ import json
 import socket
 from pathlib import Path
 
-import pytest
-
 import programs
+import pytest
+from helpers import write_config, write_seeds
+
 from aiev_agents.cli import main
 from aiev_agents.sandbox.settings import SandboxSettings
 from aiev_agents.testing import ScriptedServer, key_by_role
-from helpers import write_config, write_seeds
 
 SEED_LINES = [
     json.dumps({"id": "first", "snippet": programs.SNIPPET, "source": "math.py"}),
@@ -38,7 +38,9 @@ def test_generate_writes_one_record_per_dialogue_and_skips_bad_lines(
     with ScriptedServer(scripts, key=key_by_role) as server:
         config = write_config(tmp_path, server.base_url, sandbox_settings.image)
         seeds = write_seeds(tmp_path, SEED_LINES)
-        code = main(["generate", "--config", str(config), "--seeds", str(seeds), "--out", str(tmp_path / "out")])
+        code = main(
+            ["generate", "--config", str(config), "--seeds", str(seeds), "--out", str(tmp_path / "out")]
+        )
     captured = capsys.readouterr()
     assert code == 0
     assert f"{seeds}:2: not valid JSON" in captured.err
@@ -47,8 +49,20 @@ def test_generate_writes_one_record_per_dialogue_and_skips_bad_lines(
     records = [json.loads(line) for line in (tmp_path / "out" / "dialogues.jsonl").read_text().splitlines()]
     assert [r["id"] for r in records] == ["first", "second"]
     first, second = records
-    assert set(first) >= {"schema", "id", "stage", "verified", "rounds", "seed", "models", "messages",
-                          "executions", "final_program", "usage", "timings"}
+    assert set(first) >= {
+        "schema",
+        "id",
+        "stage",
+        "verified",
+        "rounds",
+        "seed",
+        "models",
+        "messages",
+        "executions",
+        "final_program",
+        "usage",
+        "timings",
+    }
     assert first["schema"] == 1
     assert first["stage"] == "teaching"
     assert first["seed"] == {"id": "first", "snippet": programs.SNIPPET, "source": "math.py"}
@@ -62,7 +76,9 @@ def test_generate_writes_one_record_per_dialogue_and_skips_bad_lines(
 
 
 @pytest.mark.docker
-def test_generate_again_skips_seeds_already_written(tmp_path: Path, sandbox_settings: SandboxSettings) -> None:
+def test_generate_again_skips_seeds_already_written(
+    tmp_path: Path, sandbox_settings: SandboxSettings
+) -> None:
     out = tmp_path / "out"
     seeds = write_seeds(tmp_path, [json.dumps({"id": "only", "problem": programs.PROBLEM})])
     for _ in range(2):
@@ -91,7 +107,9 @@ def test_teacher_refusing_connections_is_a_clear_error_and_nothing_is_written(
 def test_chat_prints_each_turn(
     tmp_path: Path, sandbox_settings: SandboxSettings, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with ScriptedServer({"questioner": [programs.PROBLEM], "programmer": [programs.GOOD]}, key=key_by_role) as srv:
+    with ScriptedServer(
+        {"questioner": [programs.PROBLEM], "programmer": [programs.GOOD]}, key=key_by_role
+    ) as srv:
         config = write_config(tmp_path, srv.base_url, sandbox_settings.image)
         assert main(["chat", "--config", str(config), "--snippet", programs.SNIPPET]) == 0
     out = capsys.readouterr().out
@@ -104,7 +122,10 @@ def test_docker_unreachable_is_a_clear_error_and_nothing_is_written(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = write_config(
-        tmp_path, "http://127.0.0.1:9/v1", "aiev-sandbox:latest", docker_host=f"unix://{tmp_path}/no-docker.sock"
+        tmp_path,
+        "http://127.0.0.1:9/v1",
+        "aiev-sandbox:latest",
+        docker_host=f"unix://{tmp_path}/no-docker.sock",
     )
     seeds = write_seeds(tmp_path, SEED_LINES)
     code = main(["generate", "--config", str(config), "--seeds", str(seeds), "--out", str(tmp_path / "out")])
@@ -119,7 +140,10 @@ def test_docker_unreachable_is_a_clear_error_and_nothing_is_written(
     ("text", "expected"),
     [
         ("models: [\n", "not valid YAML"),
-        ("models:\n  teacher:\n    model: x\n    api_key: ${NO_SUCH_VARIABLE_123}\n", "NO_SUCH_VARIABLE_123 is not set"),
+        (
+            "models:\n  teacher:\n    model: x\n    api_key: ${NO_SUCH_VARIABLE_123}\n",
+            "NO_SUCH_VARIABLE_123 is not set",
+        ),
         ("modles: {}\n", "unknown key `modles`"),
     ],
 )

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from aiev_agents import Seed, SeedError
-from aiev_agents.seeds import read_seeds
+from aiev_agents.seeds import read_seed_files, read_seeds
 
 
 def read_all(path: Path) -> tuple[list[Seed], list[str]]:
@@ -18,7 +18,9 @@ def read_all(path: Path) -> tuple[list[Seed], list[str]]:
 
 def test_snippet_and_problem_seeds_are_read_with_extra_keys(tmp_path: Path) -> None:
     path = tmp_path / "s.jsonl"
-    path.write_text('{"id": 1, "snippet": "def f(): pass", "source": "x.py"}\n\n{"id": "b", "problem": "Add."}\n')
+    path.write_text(
+        '{"id": 1, "snippet": "def f(): pass", "source": "x.py"}\n\n{"id": "b", "problem": "Add."}\n'
+    )
     seeds, errors = read_all(path)
     assert errors == []
     assert [s.id for s in seeds] == ["1", "b"]
@@ -64,3 +66,20 @@ def test_coerce_accepts_a_dict_and_a_bare_problem() -> None:
     assert Seed.coerce("Reverse a string.").problem == "Reverse a string."
     with pytest.raises(SeedError, match="exactly one"):
         Seed.coerce({"id": "x"})
+
+
+def test_several_files_are_read_in_order_and_ids_stay_unique_across_them(tmp_path: Path) -> None:
+    first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    first.write_text('{"id": "x", "problem": "p"}\n')
+    second.write_text('{"id": "y", "problem": "q"}\n{"id": "x", "problem": "r"}\n')
+    errors: list[str] = []
+    seeds = list(read_seed_files([first, second], on_error=lambda e: errors.append(str(e))))
+    assert [s.id for s in seeds] == ["x", "y"]
+    assert errors == [f"{second}:2: id 'x' appears twice; ids must be unique; line skipped"]
+
+
+def test_a_missing_file_among_several_fails_before_any_is_read(tmp_path: Path) -> None:
+    present = tmp_path / "a.jsonl"
+    present.write_text('{"id": "x", "problem": "p"}\n')
+    with pytest.raises(SeedError, match="missing.jsonl"):
+        read_seed_files([present, tmp_path / "missing.jsonl"], on_error=lambda e: None)

@@ -52,14 +52,22 @@ class ExecutorAgent(ConversableAgent):
 
     def run_program(self, message: str) -> ExecutionResult:
         """Extract the code blocks of ``message``, run them, and return the structured result."""
+        return self._run(message)[0]
+
+    def _run(self, message: str) -> tuple[ExecutionResult, list[str]]:
         blocks = self.code_executor.code_extractor.extract_code_blocks(message)
         result = self.code_executor.execute_code_blocks(blocks)
         execution = getattr(result, "execution", None)
         if execution is None:  # a plain AG2 executor: no test counts, so never verified
             status = "no_tests" if result.exit_code == 0 else "fail"
             execution = ExecutionResult(status=status, exit_code=result.exit_code, output=result.output)
+        notes = [
+            f"Not run (only `pip install` lines run): {line}"
+            for line in getattr(result, "ignored_shell_lines", [])
+        ]
+        notes += [f"Refused pip argument: {arg}" for arg in getattr(result, "rejected_packages", [])]
         self.last_execution = execution
-        return execution
+        return execution, notes
 
     def close(self) -> None:
         """Stop the sandbox behind the executor (its container is removed)."""
@@ -78,13 +86,14 @@ class ExecutorAgent(ConversableAgent):
         content = messages[-1].get("content") or ""
         if not isinstance(content, str):
             content = str(content)
-        return True, format_execution(self.run_program(content))
+        execution, notes = self._run(content)
+        return True, format_execution(execution, notes)
 
 
-def format_execution(execution: ExecutionResult) -> str:
+def format_execution(execution: ExecutionResult, notes: list[str] | None = None) -> str:
     """The executor's turn as the programmer reads it (AG2's ``exitcode:`` style)."""
     verdict = "execution succeeded" if execution.exit_code == 0 else "execution failed"
-    lines = [f"exitcode: {execution.exit_code} ({verdict})"]
+    lines = [f"exitcode: {execution.exit_code} ({verdict})", *(notes or [])]
     if execution.packages:
         lines.append(f"Installed packages: {', '.join(execution.packages)}")
     if execution.status == "no_tests":

@@ -1,0 +1,231 @@
+"""Build the sandbox image: from a Python base image, or offline from a debootstrap rootfs.
+
+The image must have ``python`` (with a working ``pip``) and coreutils ``timeout``, and
+a ``/workspace`` directory. Its label ``aiev-agents.image-recipe`` names the recipe that
+built it, so :func:`image_is_current` lets CI skip a rebuild.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import docker
+import requests
+from docker.utils import parse_repository_tag
+
+from aiev_agents.errors import SandboxUnavailable
+
+logger = logging.getLogger(__name__)
+
+RECIPE_LABEL = "aiev-agents.image-recipe"
+IMAGE_RECIPE = "aiev-sandbox/1"
+DEFAULT_TAG = "aiev-sandbox:latest"
+DEBOOTSTRAP_PACKAGES = ("python3", "python3-pip", "python3-venv", "python-is-python3", "ca-certificates")
+VENV = "/opt/venv"
+_PATH = f"{VENV}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+Progress = Callable[[str], None]
+ENGINE_ERRORS = (docker.errors.DockerException, requests.exceptions.RequestException, OSError)
+
+
+def build_image(
+    tag: str = DEFAULT_TAG,
+    *,
+    offline: bool,
+    base_image: str = "python:3.12-slim",
+    suite: str = "bookworm",
+    mirror: str | None = None,
+    rootfs: str | Path | None = None,
+    client: Any = None,
+    on_progress: Progress | None = None,
+) -> str:
+    """Build the sandbox image and tag it.
+
+    Args:
+        tag: Name:tag given to the image.
+        offline: True: no image registry; the rootfs comes from ``debootstrap`` (Debian
+            package mirrors only) and is imported. False: build ``FROM base_image``.
+        base_image: Base of the online build; it must have ``python`` and ``timeout``.
+        suite: Debian suite for debootstrap.
+        mirror: Debian mirror URL for debootstrap; its default if None.
+        rootfs: An existing debootstrap rootfs to import instead of making one (it is
+            completed in place: venv, ``/workspace``); offline only.
+        client: A ``docker.DockerClient``; ``docker.from_env()`` if None.
+        on_progress: Called with each line of build progress.
+
+    Returns:
+        The id of the new image.
+
+    Raises:
+        SandboxUnavailable: Docker, debootstrap or the build failed; the message says why.
+    """
+    progress = on_progress or (lambda line: logger.info("%s", line))
+    client = client or connect(timeout=600)
+    if not offline:
+        return _build_online(client, tag, base_image, progress)
+    if rootfs is not None:
+        return _import_rootfs(client, Path(rootfs), tag, f"debootstrap:{suite}", progress)
+    with tempfile.TemporaryDirectory(prefix="aiev-rootfs-") as tmp:
+        root = Path(tmp) / "rootfs"
+        _debootstrap(root, suite, mirror, progress)
+        return _import_rootfs(client, root, tag, f"debootstrap:{suite}", progress)
+
+
+def image_is_current(tag: str = DEFAULT_TAG, client: Any = None) -> bool:
+    """True when the engine has ``tag`` and it was built by this version's recipe."""
+    client = client or connect()
+    try:
+        image = client.images.get(tag)
+    except docker.errors.ImageNotFound:
+        return False
+    return (image.labels or {}).get(RECIPE_LABEL) == IMAGE_RECIPE
+
+
+def connect(docker_host: str | None = None, *, timeout: int | None = None) -> docker.DockerClient:
+    """Connect to the engine at ``docker_host`` (default: DOCKER_HOST or the local socket).
+
+    Raises:
+        SandboxUnavailable: No engine answers; the message says to start Docker or set DOCKER_HOST.
+    """
+    options = {"timeout": timeout} if timeout else {}
+    try:
+        if docker_host:
+            client = docker.DockerClient(base_url=docker_host, **options)
+        else:
+            client = docker.from_env(**options)
+        client.ping()
+    except ENGINE_ERRORS as exc:
+        where = docker_host or os.environ.get("DOCKER_HOST") or "the local socket"
+        raise SandboxUnavailable(
+            f"Cannot reach the Docker engine at {where} ({exc}). Start Docker, or set "
+            "DOCKER_HOST (or sandbox.docker_host) to a running engine."
+        ) from exc
+    return client
+
+
+def ensure_image(client: docker.DockerClient, image: str, *, pull: bool) -> None:
+    """Make sure the engine has ``image``, pulling it if allowed.
+
+    Raises:
+        SandboxUnavailable: The image is missing and cannot be pulled; the message says
+            to build it offline or pull it.
+    """
+    hint = f"Run `aiev sandbox build --offline` or `docker pull {image}`."
+    try:
+        client.images.get(image)
+        return
+    except docker.errors.ImageNotFound:
+        if not pull:
+            raise SandboxUnavailable(f"The sandbox image {image} is missing. {hint}") from None
+    except ENGINE_ERRORS as exc:
+        raise SandboxUnavailable(f"Cannot inspect the sandbox image {image}: {exc}") from exc
+    logger.info("Pulling sandbox image %s", image)
+    try:
+        client.images.pull(image)
+    except ENGINE_ERRORS as exc:
+        raise SandboxUnavailable(f"Cannot pull the sandbox image {image} ({exc}). {hint}") from exc
+
+
+def _build_online(client: Any, tag: str, base_image: str, progress: Progress) -> str:
+    dockerfile = "\n".join(
+        [
+            f"FROM {base_image}",
+            f'LABEL {RECIPE_LABEL}="{IMAGE_RECIPE}" aiev-agents.image-source="docker:{base_image}"',
+            "RUN python --version && timeout --version >/dev/null && mkdir -p /workspace",
+            "WORKDIR /workspace",
+            'CMD ["python3"]',
+            "",
+        ]
+    )
+    try:
+        image, logs = client.images.build(fileobj=io.BytesIO(dockerfile.encode()), tag=tag, rm=True)
+    except (docker.errors.BuildError, docker.errors.APIError) as exc:
+        raise SandboxUnavailable(
+            f"Building {tag} from {base_image} failed: {exc}. Without registry access, "
+            "run `aiev sandbox build --offline`."
+        ) from exc
+    for entry in logs:
+        if entry.get("stream", "").strip():
+            progress(entry["stream"].rstrip())
+    return image.id
+
+
+def _debootstrap(root: Path, suite: str, mirror: str | None, progress: Progress) -> None:
+    if shutil.which("debootstrap") is None:
+        raise SandboxUnavailable("debootstrap is not installed: run `apt-get install debootstrap`.")
+    if os.geteuid() != 0:
+        raise SandboxUnavailable("debootstrap needs root: run the offline build as root.")
+    command = ["debootstrap", "--variant=minbase", f"--include={','.join(DEBOOTSTRAP_PACKAGES)}"]
+    command += [suite, str(root)] + ([mirror] if mirror else [])
+    _run(command, progress, what="debootstrap")
+
+
+def _complete_rootfs(root: Path, progress: Progress) -> None:
+    """Make the venv (pip works despite PEP 668), ``/workspace``, and drop apt caches."""
+    if not (root / VENV.lstrip("/") / "bin" / "python").exists():
+        _run(["chroot", str(root), "python3", "-m", "venv", VENV], progress, what="python3 -m venv")
+    (root / "workspace").mkdir(exist_ok=True)
+    for cache in ("var/cache/apt/archives", "var/lib/apt/lists"):
+        for entry in (root / cache).glob("*"):
+            if entry.is_file():
+                entry.unlink()
+
+
+def _import_rootfs(client: Any, root: Path, tag: str, source: str, progress: Progress) -> str:
+    if not (root / "usr" / "bin" / "python3").exists():
+        raise SandboxUnavailable(f"{root} is not a rootfs with python3; run debootstrap first.")
+    _complete_rootfs(root, progress)
+    repository, version = parse_repository_tag(tag)
+    changes = [
+        f"ENV PATH={_PATH}",
+        "WORKDIR /workspace",
+        'CMD ["python3"]',
+        f'LABEL {RECIPE_LABEL}="{IMAGE_RECIPE}" aiev-agents.image-source="{source}"',
+    ]
+    progress(f"Importing {root} as {tag}")
+    tar = subprocess.Popen(
+        ["tar", "--numeric-owner", "--exclude=./dev/*", "--exclude=./proc/*", "--exclude=./sys/*"]
+        + ["-C", str(root), "-cf", "-", "."],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        answer = client.api.import_image(
+            src=_chunks(tar.stdout),
+            repository=repository,
+            tag=version or "latest",
+            changes=changes,
+            stream_src=True,
+        )
+    finally:
+        tar.stdout.close()
+        _, err = tar.communicate()
+    if tar.returncode != 0:
+        raise SandboxUnavailable(f"tar of {root} failed: {err.decode(errors='replace').strip()}")
+    progress(str(answer).strip())
+    return client.images.get(tag).id
+
+
+def _chunks(stream: Any, size: int = 1 << 20) -> Iterator[bytes]:
+    yield from iter(lambda: stream.read(size), b"")
+
+
+def _run(command: list[str], progress: Progress, *, what: str) -> None:
+    """Run a command, passing each output line to ``progress``; raise with its tail on failure."""
+    tail: list[str] = []
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            progress(line.rstrip())
+            tail = (tail + [line.rstrip()])[-20:]
+    if proc.returncode != 0:
+        detail = "\n".join(tail)
+        raise SandboxUnavailable(f"{what} failed with exit code {proc.returncode}:\n{detail}")

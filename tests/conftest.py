@@ -1,0 +1,53 @@
+"""Shared pytest fixtures."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from aiev_agents.sandbox.settings import SandboxSettings
+
+# ---------------------------------------------------------------------------------------
+# Sandbox fixtures (owned by the sandbox work; keep other fixtures outside this block).
+# Tests marked `docker` take `sandbox_settings`; they skip, saying why, when no Docker
+# engine is reachable or the sandbox image (env AIEV_SANDBOX_IMAGE) is missing.
+# ---------------------------------------------------------------------------------------
+
+SANDBOX_IMAGE = os.environ.get("AIEV_SANDBOX_IMAGE", "aiev-sandbox:latest")
+
+
+@pytest.fixture(scope="session")
+def docker_client() -> Iterator[Any]:
+    """A docker-py client of the engine at DOCKER_HOST or the local socket; skip if none."""
+    import docker
+
+    try:
+        client = docker.from_env()
+        client.ping()
+    except Exception as exc:  # docker-py raises several unrelated types when no engine answers
+        pytest.skip(f"no Docker engine reachable ({exc}); start Docker or set DOCKER_HOST")
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def sandbox_settings(docker_client: Any) -> SandboxSettings:
+    """Settings for a sandbox from the local image SANDBOX_IMAGE; skip if it is missing."""
+    import docker
+
+    try:
+        docker_client.images.get(SANDBOX_IMAGE)
+    except docker.errors.ImageNotFound:
+        pytest.skip(
+            f"sandbox image {SANDBOX_IMAGE} is missing; build it with `aiev sandbox build --offline` "
+            "(or set AIEV_SANDBOX_IMAGE)"
+        )
+    return SandboxSettings(image=SANDBOX_IMAGE, pull=False, timeout_s=10)
+
+
+# ---------------------------------------------------------------------------------------
+# End of sandbox fixtures.
+# ---------------------------------------------------------------------------------------

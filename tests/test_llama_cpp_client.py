@@ -1,0 +1,98 @@
+"""LlamaCppClient inside real AG2 agents, with the real 0.5B model from the cache.
+
+Run ``aiev models fetch qwen2.5-coder-0.5b-instruct-q4_k_m`` first; otherwise these skip.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from aiev_agents.errors import ModelUnavailable
+from aiev_agents.llm_clients import LlamaCppClient, clear_loaded_models, get_shared_llama
+from aiev_agents.models import cached_model_path
+
+MODEL = "qwen2.5-coder-0.5b-instruct-q4_k_m"
+
+
+def _model_path() -> Path:
+    if importlib.util.find_spec("llama_cpp") is None:
+        pytest.skip("llama-cpp-python is not installed (pip install 'aiev-agents[local]')")
+    path = cached_model_path(MODEL)
+    if path is None:
+        pytest.skip(f"{MODEL} is not in the model cache; run `aiev models fetch {MODEL}`")
+    return path
+
+
+@pytest.fixture
+def model_path() -> Iterator[Path]:
+    path = _model_path()
+    clear_loaded_models()
+    yield path
+    clear_loaded_models()
+
+
+def _llm_config(path: Path, **overrides: Any) -> dict[str, Any]:
+    entry = {
+        "model": MODEL,
+        "model_client_cls": "LlamaCppClient",
+        "model_path": str(path),
+        "n_ctx": 2048,
+        "temperature": 0.0,
+        "max_tokens": 16,
+        "seed": 42,
+        **overrides,
+    }
+    return {"config_list": [entry], "cache_seed": None}
+
+
+def _agent(name: str, path: Path, **overrides: Any) -> Any:
+    from autogen import ConversableAgent
+
+    agent = ConversableAgent(name, llm_config=_llm_config(path, **overrides), human_input_mode="NEVER")
+    agent.register_model_client(model_client_cls=LlamaCppClient)
+    return agent
+
+
+@pytest.mark.local_model
+def test_agent_replies_and_reports_free_usage(model_path: Path) -> None:
+    agent = _agent("programmer", model_path)
+
+    reply = agent.generate_reply(messages=[{"role": "user", "content": "Reply with the word OK"}])
+    text = reply if isinstance(reply, str) else reply["content"]
+    assert text.strip()
+
+    usage = agent.client.total_usage_summary
+    assert usage["total_cost"] == 0
+    tokens = usage[MODEL]
+    assert tokens["prompt_tokens"] > 0 and tokens["completion_tokens"] > 0
+    assert tokens["total_tokens"] == tokens["prompt_tokens"] + tokens["completion_tokens"]
+
+
+@pytest.mark.local_model
+def test_agents_naming_the_same_model_share_one_llama(model_path: Path) -> None:
+    first = _agent("questioner", model_path)
+    second = _agent("programmer", model_path, temperature=0.7)  # generation settings may differ
+
+    llama = first.client._clients[0].llama
+    assert second.client._clients[0].llama is llama
+    assert get_shared_llama(_llm_config(model_path)["config_list"][0]) is llama
+
+
+def test_missing_model_file_says_how_to_fetch(tmp_path: Path) -> None:
+    with pytest.raises(ModelUnavailable, match="aiev models fetch"):
+        LlamaCppClient({"model": MODEL, "model_path": str(tmp_path / "absent.gguf")})
+
+
+def test_known_model_without_model_path_must_be_fetched_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AIEV_MODEL_CACHE", str(tmp_path))
+    with pytest.raises(ModelUnavailable, match=f"aiev models fetch {MODEL}"):
+        LlamaCppClient({"model": MODEL})
+    with pytest.raises(ModelUnavailable, match="no model_path"):
+        LlamaCppClient({"model": "some-other-model"})
