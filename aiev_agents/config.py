@@ -47,7 +47,8 @@ class ModelSpec(_Strict):
     timeout_s: float = Field(120.0, gt=0, description="Seconds to wait for one reply.")
     max_retries: int = Field(2, ge=0, description="Retries of a failed call by the client.")
     price: tuple[float, float] | None = Field(
-        None, description="USD per 1,000 prompt and completion tokens; default: AG2's table for OpenAI, else 0."
+        None,
+        description="USD per 1,000 prompt and completion tokens; default: AG2's table for OpenAI, else 0.",
     )
     model_path: Path | None = Field(None, description="llama_cpp: path of a GGUF file.")
     n_ctx: int = Field(8192, gt=0, description="llama_cpp: context length in tokens.")
@@ -61,7 +62,9 @@ class ModelSpec(_Strict):
     @model_validator(mode="after")
     def _backend_needs(self) -> ModelSpec:
         if self.backend == "openai_compatible" and not self.base_url:
-            raise ValueError("backend openai_compatible needs `base_url` (for example http://127.0.0.1:8000/v1)")
+            raise ValueError(
+                "backend openai_compatible needs `base_url` (for example http://127.0.0.1:8000/v1)"
+            )
         if self.backend == "openai" and not self.api_key:
             raise ValueError("backend openai needs `api_key` (for example api_key: ${OPENAI_API_KEY})")
         return self

@@ -140,7 +140,9 @@ def _handler_for(server: ScriptedServer) -> type[BaseHTTPRequestHandler]:
                 return
             self._send(200, _completion(body, reply.content))
 
-        def _send(self, status: int, payload: dict[str, Any], headers: Mapping[str, str] | None = None) -> None:
+        def _send(
+            self, status: int, payload: dict[str, Any], headers: Mapping[str, str] | None = None
+        ) -> None:
             data = json.dumps(payload).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
