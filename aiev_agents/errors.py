@@ -26,3 +26,7 @@ class SandboxUnavailable(AievError):
 
 class ModelUnavailable(AievError):
     """A model cannot be reached, loaded or provisioned."""
+
+
+class DatasetError(AievError):
+    """A dataset or benchmark file cannot be read, or an export cannot be written."""
