@@ -34,9 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="aiev", description="AIEV-INSTRUCT data generation with AG2 agents."
-    )
+    parser = argparse.ArgumentParser(prog="aiev", description="AIEV-INSTRUCT data generation with AG2 agents.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -44,7 +42,13 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument("--config", required=True, type=Path, help="YAML config")
     generate.add_argument("--seeds", required=True, type=Path, nargs="+", help="JSONL seeds file(s)")
     generate.add_argument("--out", type=Path, help="output folder (default: output.dir of the config)")
-    generate.add_argument("--limit", type=int, help="most dialogues to run")
+    generate.add_argument("--workers", type=_positive_int, default=1, help="dialogues at once (default 1)")
+    generate.add_argument("--max-dialogues", "--limit", type=_positive_int, help="most dialogues this call starts")
+    generate.add_argument("--max-samples", type=_positive_int, help="stop at N verified samples in --out")
+    generate.add_argument("--max-budget", type=float, metavar="USD", help="stop when --out has cost this much")
+    generate.add_argument("--no-cache", action="store_true", help="always call the models (no response cache)")
+    generate.add_argument("--force", action="store_true", help="add to --out even if another config made it")
+    generate.add_argument("--no-progress", action="store_true", help="one line per dialogue, no progress bar")
     generate.set_defaults(func=_cmd_generate)
 
     chat = commands.add_parser("chat", help="run one dialogue and print it turn by turn")
@@ -61,9 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     build = sandbox_commands.add_parser("build", help="build the sandbox image")
     build.add_argument("--offline", action="store_true", help="build from a debootstrap rootfs, no registry")
     build.add_argument("--tag", default="aiev-sandbox:latest", help="image name (default: %(default)s)")
-    build.add_argument(
-        "--base-image", default="python:3.12-slim", help="online: base image (default: %(default)s)"
-    )
+    build.add_argument("--base-image", default="python:3.12-slim", help="online: base image (default: %(default)s)")
     build.add_argument("--if-missing", action="store_true", help="do nothing when a current image exists")
     build.set_defaults(func=_cmd_sandbox_build)
     return parser
@@ -71,27 +73,36 @@ def _parser() -> argparse.ArgumentParser:
 
 def _cmd_generate(args: argparse.Namespace) -> int:
     from .config import load_config
-    from .pipeline import Generation, GenerationEvents
+    from .pipeline import Generation, GenerationOptions
+    from .progress import progress_events
 
     config = load_config(args.config)
     out = args.out or config.output.dir
     if out is None:
         raise AievError("no output folder: pass --out DIR or set output.dir in the config")
-    events = GenerationEvents(
-        on_bad_seed=lambda error: print(f"warning: {error}", file=sys.stderr),
-        on_skip=lambda seed: print(f"skip {seed.id}: already in {out}"),
-        on_done=lambda t: print(
-            f"{t.id}: {'verified' if t.verified else 'not verified'} "
-            f"({t.status}, {t.rounds} round(s), {t.timings.wall_s:.1f} s)"
-        ),
+    options = GenerationOptions(
+        workers=args.workers,
+        max_dialogues=args.max_dialogues,
+        max_samples=args.max_samples,
+        max_budget_usd=args.max_budget,
+        use_cache=not args.no_cache,
+        force=args.force,
     )
-    summary = Generation(config, events=events).run(args.seeds, out, limit=args.limit)
+    with progress_events(bar=sys.stderr.isatty() and not args.no_progress) as events:
+        summary = Generation(config, options=options, events=events).run(args.seeds, out)
     print(
-        f"{summary.dialogues} dialogue(s), {summary.verified} verified, "
+        f"{summary.dialogues} dialogue(s), {summary.verified} verified, {summary.model_errors} model error(s), "
         f"{summary.skipped_existing} already done, {len(summary.bad_seeds)} bad seed line(s) "
-        f"-> {summary.out_path}"
+        f"-> {summary.out_path} (stopped: {summary.stop_reason})"
     )
     return 0
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def _cmd_chat(args: argparse.Namespace) -> int:

@@ -45,7 +45,12 @@ class ModelSpec(_Strict):
     max_tokens: int | None = Field(2048, gt=0)
     seed: int | None = Field(None, description="Sampling seed, where the backend honours one.")
     timeout_s: float = Field(120.0, gt=0, description="Seconds to wait for one reply.")
-    max_retries: int = Field(2, ge=0, description="Retries of a failed call by the client.")
+    max_retries: int = Field(
+        4,
+        ge=0,
+        description="Retries of a call on 429, 5xx, timeouts (exponential backoff, jitter, Retry-After).",
+    )
+    max_concurrency: int | None = Field(None, gt=0, description="Most calls at once to this model across workers.")
     price: tuple[float, float] | None = Field(
         None,
         description="USD per 1,000 prompt and completion tokens; default: AG2's table for OpenAI, else 0.",
@@ -62,9 +67,7 @@ class ModelSpec(_Strict):
     @model_validator(mode="after")
     def _backend_needs(self) -> ModelSpec:
         if self.backend == "openai_compatible" and not self.base_url:
-            raise ValueError(
-                "backend openai_compatible needs `base_url` (for example http://127.0.0.1:8000/v1)"
-            )
+            raise ValueError("backend openai_compatible needs `base_url` (for example http://127.0.0.1:8000/v1)")
         if self.backend == "openai" and not self.api_key:
             raise ValueError("backend openai needs `api_key` (for example api_key: ${OPENAI_API_KEY})")
         return self
@@ -129,9 +132,7 @@ class AievConfig(_Strict):
                 role.model = player
             if role.model not in self.models:
                 hint = _did_you_mean(role.model, self.models)
-                raise ValueError(
-                    f"roles.{role_name}.model names '{role.model}', which is not under `models`{hint}"
-                )
+                raise ValueError(f"roles.{role_name}.model names '{role.model}', which is not under `models`{hint}")
         return self
 
     def model_for(self, role_name: str) -> ModelSpec:
@@ -146,12 +147,20 @@ class AievConfig(_Strict):
         return {name: self.model_for(name).model for name in ("questioner", "programmer")}
 
     def config_hash(self) -> str:
-        """A content hash of the settings that shape the data (secrets left out)."""
-        data = self.model_dump(mode="json", exclude={"output": True})
+        """A content hash of the settings that shape the data.
+
+        Secrets and operational settings (endpoint, retries, concurrency, Docker host) are
+        left out, so restarting a server on another port does not make a new dataset.
+        """
+        data = self.model_dump(mode="json", exclude={"output": True, "sandbox": {"docker_host"}})
         for spec in data["models"].values():
-            spec.pop("api_key", None)
+            for key in _OPERATIONAL_MODEL_KEYS:
+                spec.pop(key, None)
         text = json.dumps(data, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+_OPERATIONAL_MODEL_KEYS = ("api_key", "base_url", "timeout_s", "max_retries", "max_concurrency", "model_path")
 
 
 def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> AievConfig:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime, timezone
 from typing import Any
 
@@ -39,12 +40,14 @@ class _Dialogue:
         programmer: Any,
         executor: ExecutorAgent,
         on_turn: Callable[[Turn], None] | None,
+        model_gate: Callable[[Any], AbstractContextManager[Any]] | None = None,
     ) -> None:
         self.seed = seed
         self.questioner = questioner
         self.programmer = programmer
         self.executor = executor
         self.on_turn = on_turn
+        self.model_gate = model_gate or (lambda agent: nullcontext())
         self.turns: list[Turn] = []
         self.questioner_view: list[Message] = []
         self.programmer_view: list[Message] = []
@@ -104,8 +107,7 @@ class _Dialogue:
         if not self.questioner_view:
             context = f"The problem you posed:\n\n{problem}\n\n"
         request = (
-            f"{context}The programmer answered:\n\n{self.last_answer}\n\n"
-            f"{self.questioner.feedback_request(execution)}"
+            f"{context}The programmer answered:\n\n{self.last_answer}\n\n{self.questioner.feedback_request(execution)}"
         )
         self.questioner_view.append({"role": "user", "content": request})
         explanation = self._ask(self.questioner, self.questioner_view)
@@ -114,13 +116,14 @@ class _Dialogue:
         self.programmer_view.append({"role": "user", "content": explanation})
 
     def _ask(self, agent: Any, messages: list[Message]) -> str:
-        started = time.perf_counter()
-        try:
-            reply = agent.generate_reply(messages=messages)
-        except openai.APIError as exc:
-            raise ModelUnavailable(_model_error_message(agent, exc)) from exc
-        finally:
-            self.model_s += time.perf_counter() - started
+        with self.model_gate(agent):
+            started = time.perf_counter()
+            try:
+                reply = agent.generate_reply(messages=messages)
+            except (openai.APIError, TimeoutError) as exc:
+                raise ModelUnavailable(_model_error_message(agent, exc)) from exc
+            finally:
+                self.model_s += time.perf_counter() - started
         return _content(reply)
 
     def _record(self, role: str, name: str, content: str) -> None:
@@ -139,6 +142,7 @@ def run_dialogue(
     max_rounds: int | None = None,
     stage: str = "teaching",
     on_turn: Callable[[Turn], None] | None = None,
+    model_gate: Callable[[Any], AbstractContextManager[Any]] | None = None,
 ) -> Transcript:
     """Run one AIEV dialogue and return its transcript.
 
@@ -151,6 +155,8 @@ def run_dialogue(
         max_rounds: Most programs written and run; default ``DEFAULT_MAX_ROUNDS``.
         stage: The stage recorded with the sample (``teaching`` or ``self_learning``).
         on_turn: Called with each turn as it happens (for live display).
+        model_gate: Gives the context to hold around each model call of an agent (a
+            concurrency limit shared by dialogues on other threads).
 
     Returns:
         The transcript; ``verified`` is true only when the last run passed with tests.
@@ -164,7 +170,7 @@ def run_dialogue(
     started_at, started = _now(), time.perf_counter()
     usage_before = {"questioner": _usage(questioner), "programmer": _usage(programmer)}
 
-    dialogue = _Dialogue(seed, questioner, programmer, executor, on_turn)
+    dialogue = _Dialogue(seed, questioner, programmer, executor, on_turn, model_gate)
     problem = dialogue.run(rounds_limit)
 
     last = dialogue.executions[-1]
@@ -250,7 +256,7 @@ def _model_name(agent: Any) -> str:
     return agent.name
 
 
-def _model_error_message(agent: Any, exc: openai.APIError) -> str:
+def _model_error_message(agent: Any, exc: Exception) -> str:
     config = getattr(agent, "llm_config", None)
     entries = getattr(config, "config_list", None) or []
     base_url = ""

@@ -1,64 +1,94 @@
-"""Many dialogues from a seeds file into a store: the ``aiev generate`` job.
+"""Many dialogues from seeds files into a store: the ``aiev generate`` job.
 
-The library never prints: progress reaches the caller through ``on_event``.
+Dialogues run on worker threads, each worker with its own agents and sandbox; the calling
+thread alone writes the store and the manifest, so each record is written whole, once. The
+library never prints: progress reaches the caller through ``GenerationEvents``.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .config import AievConfig
 from .dialogue import run_dialogue
-from .errors import SeedError
+from .errors import ConfigError, ModelUnavailable, SeedError
+from .llm_cache import CACHE_FILE, SqliteLLMCache
+from .manifest import RunManifest, Session, load_manifest, now_iso, save_manifest
 from .roles import ExecutorAgent, ProgrammerAgent, QuestionerAgent
 from .seeds import Seed, read_seed_files
-from .store import DialogueStore
+from .store import DialogueStore, ErrorLog
 from .transcript import Transcript, Turn
 
 logger = logging.getLogger(__name__)
 
+CODE_VERSION = "0.1.0"
+
+
+@dataclass
+class GenerationOptions:
+    """How one ``generate`` call runs; limits count the whole output folder unless noted."""
+
+    workers: int = 1
+    max_dialogues: int | None = None  # dialogues started by this call
+    max_samples: int | None = None  # verified samples in the folder
+    max_budget_usd: float | None = None  # cost recorded in the folder
+    use_cache: bool = True
+    cache_path: Path | None = None
+    force: bool = False
+    max_consecutive_model_errors: int = 5
+
 
 @dataclass
 class GenerationEvents:
-    """Callbacks a caller may set to watch a run; each is optional."""
+    """Callbacks a caller may set to watch a run; each is optional and runs on the calling thread."""
 
     on_bad_seed: Callable[[SeedError], None] | None = None
+    on_plan: Callable[[int], None] | None = None  # dialogues planned for this call
     on_skip: Callable[[Seed], None] | None = None
-    on_start: Callable[[Seed], None] | None = None
-    on_turn: Callable[[Turn], None] | None = None
-    on_done: Callable[[Transcript], None] | None = None
+    on_turn: Callable[[Turn], None] | None = None  # runs on a worker thread
+    on_done: Callable[[Transcript, RunManifest], None] | None = None
+    on_model_error: Callable[[Seed, ModelUnavailable], None] | None = None
 
 
 @dataclass
 class GenerationSummary:
-    """What one run did."""
+    """What one call did."""
 
     out_path: Path
     dialogues: int = 0
     verified: int = 0
+    model_errors: int = 0
     skipped_existing: int = 0
     bad_seeds: list[str] = field(default_factory=list)
+    stop_reason: str = "done"
 
 
 @dataclass
 class Agents:
-    """The three roles of one dialogue at a time, and the sandbox they hold."""
+    """The three roles of one worker, and the sandbox they hold."""
 
     questioner: QuestionerAgent
     programmer: ProgrammerAgent
     executor: ExecutorAgent
 
     @classmethod
-    def from_config(cls, config: AievConfig) -> Agents:
-        return cls(
+    def from_config(cls, config: AievConfig, cache: Any = None) -> Agents:
+        agents = cls(
             questioner=QuestionerAgent.from_config(config),
             programmer=ProgrammerAgent.from_config(config),
             executor=ExecutorAgent.from_config(config),
         )
+        if cache is not None:
+            agents.questioner.client_cache = cache
+            agents.programmer.client_cache = cache
+        return agents
 
     def start(self) -> None:
         """Make the sandbox ready before any model is called (fails fast when Docker is down)."""
@@ -70,62 +100,70 @@ class Agents:
         self.executor.close()
 
 
+class ModelGates:
+    """At most ``max_concurrency`` calls at once per model entry, across all workers."""
+
+    def __init__(self, config: AievConfig) -> None:
+        self._by_role: dict[str, threading.Semaphore] = {}
+        by_model = {
+            name: threading.BoundedSemaphore(spec.max_concurrency)
+            for name, spec in config.models.items()
+            if spec.max_concurrency is not None
+        }
+        for role in ("questioner", "programmer"):
+            model = getattr(config.roles, role).model
+            if model in by_model:
+                self._by_role[role] = by_model[model]
+
+    def __call__(self, agent: Any) -> AbstractContextManager[Any]:
+        return self._by_role.get(agent.name, nullcontext())
+
+
 class Generation:
-    """One ``generate`` job: a config, a seeds file and an output folder."""
+    """One ``generate`` job over a config; ``run`` may be called again to resume."""
 
-    def __init__(self, config: AievConfig, *, events: GenerationEvents | None = None) -> None:
-        self.config = config
-        self.events = events or GenerationEvents()
-
-    def run(
+    def __init__(
         self,
-        seeds_paths: str | Path | Sequence[str | Path],
-        out_dir: str | Path,
+        config: AievConfig,
         *,
-        limit: int | None = None,
-    ) -> GenerationSummary:
-        """Run a dialogue per seed not yet in ``out_dir`` and append each record when it ends.
+        options: GenerationOptions | None = None,
+        events: GenerationEvents | None = None,
+    ) -> None:
+        self.config = config
+        self.options = options or GenerationOptions()
+        self.events = events or GenerationEvents()
+        self.gates = ModelGates(config)
 
-        Args:
-            seeds_paths: One JSONL seeds file or several, read in order.
-            out_dir: Output folder; ``dialogues.jsonl`` is appended to.
-            limit: Most dialogues to run in this call.
+    def run(self, seeds_paths: str | Path | Sequence[str | Path], out_dir: str | Path) -> GenerationSummary:
+        """Run a dialogue per seed not yet in ``out_dir``; append each record when it ends.
 
         Raises:
-            SeedError: The seeds file cannot be read.
+            SeedError: A seeds file cannot be read.
+            ConfigError: ``out_dir`` holds data made with another config (and not ``force``).
             SandboxUnavailable: Docker or the image cannot be used.
-            ModelUnavailable: A model failed; the dialogue in flight is not written.
+            ModelUnavailable: A model failed on every one of several dialogues in a row.
         """
-        store = DialogueStore(out_dir)
-        store.repair()
-        done_ids = store.existing_ids()
-        summary = GenerationSummary(out_path=store.path)
+        out = Path(out_dir)
         if isinstance(seeds_paths, (str, Path)):
             seeds_paths = [seeds_paths]
+        summary = GenerationSummary(out_path=out / "dialogues.jsonl")
         seeds = read_seed_files(seeds_paths, on_error=lambda error: self._bad_seed(error, summary))
-        agents = Agents.from_config(self.config)
+        manifest = self._open_manifest(out)
+        store = DialogueStore(out)
+        store.repair()
+        pending = self._pending(seeds, store.existing_ids(), summary)
+        _call(self.events.on_plan, len(pending))
+        cache = self._open_cache(out)
         try:
-            agents.start()
-            for seed in seeds:
-                if limit is not None and summary.dialogues >= limit:
-                    break
-                if seed.id in done_ids:
-                    summary.skipped_existing += 1
-                    _call(self.events.on_skip, seed)
-                    continue
-                transcript = self.run_one(seed, agents)
-                store.append(transcript.to_dict())
-                done_ids.add(seed.id)
-                summary.dialogues += 1
-                summary.verified += int(transcript.verified)
-                _call(self.events.on_done, transcript)
+            _Run(self, store, ErrorLog(out), manifest, summary, cache).execute(pending)
         finally:
-            agents.close()
+            manifest.sessions[-1].ended_at = now_iso()
+            manifest.sessions[-1].status = summary.stop_reason
+            save_manifest(manifest, out)
         return summary
 
     def run_one(self, seed: Seed, agents: Agents) -> Transcript:
-        """One dialogue with the run's agents, stamped with the config hash."""
-        _call(self.events.on_start, seed)
+        """One dialogue with a worker's agents, stamped with the config hash."""
         transcript = run_dialogue(
             seed,
             questioner=agents.questioner,
@@ -134,9 +172,64 @@ class Generation:
             max_rounds=self.config.dialogue.max_rounds,
             stage=self.config.stage,
             on_turn=self.events.on_turn,
+            model_gate=self.gates,
         )
         transcript.config_hash = self.config.config_hash()
         return transcript
+
+    def start_workers(self, count: int, cache: Any = None) -> list[Agents]:
+        """Build and start ``count`` workers' agents; their sandboxes start in parallel."""
+        workers = [Agents.from_config(self.config, cache) for _ in range(count)]
+        try:
+            with ThreadPoolExecutor(max_workers=count) as pool:
+                for future in [pool.submit(worker.start) for worker in workers]:
+                    future.result()
+        except BaseException:
+            for worker in workers:
+                worker.close()
+            raise
+        return workers
+
+    def _open_manifest(self, out: Path) -> RunManifest:
+        manifest = load_manifest(out)
+        config_hash = self.config.config_hash()
+        if manifest is not None and manifest.config_hash != config_hash and not self.options.force:
+            raise ConfigError(
+                f"{out} holds data made with another config (hash {manifest.config_hash}, this one "
+                f"{config_hash}); use a new --out, or --force to add to it anyway"
+            )
+        if manifest is None or manifest.config_hash != config_hash:
+            previous = manifest
+            manifest = RunManifest(
+                config_hash=config_hash,
+                code_version=CODE_VERSION,
+                stage=self.config.stage,
+                models=self.config.models_by_role(),
+            )
+            if previous is not None:  # forced: keep what the folder already holds
+                manifest.counts, manifest.ledger = previous.counts, previous.ledger
+                manifest.sessions = previous.sessions
+        options = {k: v for k, v in vars(self.options).items() if v is not None and k != "cache_path"}
+        manifest.sessions.append(Session(started_at=now_iso(), options=options))
+        save_manifest(manifest, out)
+        return manifest
+
+    def _pending(self, seeds: Iterator[Seed], done: set[str], summary: GenerationSummary) -> list[Seed]:
+        pending = []
+        for seed in seeds:
+            if seed.id in done:
+                summary.skipped_existing += 1
+                _call(self.events.on_skip, seed)
+            else:
+                pending.append(seed)
+        if self.options.max_dialogues is not None:
+            pending = pending[: self.options.max_dialogues]
+        return pending
+
+    def _open_cache(self, out: Path) -> SqliteLLMCache | None:
+        if not self.options.use_cache:
+            return None
+        return SqliteLLMCache(self.options.cache_path or out / CACHE_FILE)
 
     def _bad_seed(self, error: SeedError, summary: GenerationSummary) -> None:
         summary.bad_seeds.append(str(error))
@@ -144,6 +237,104 @@ class Generation:
         _call(self.events.on_bad_seed, error)
 
 
-def _call(callback: Callable[[Any], None] | None, value: Any) -> None:
+class _Run:
+    """The scheduling loop of one ``Generation.run`` call."""
+
+    def __init__(
+        self,
+        generation: Generation,
+        store: DialogueStore,
+        errors: ErrorLog,
+        manifest: RunManifest,
+        summary: GenerationSummary,
+        cache: SqliteLLMCache | None,
+    ) -> None:
+        self.generation = generation
+        self.options = generation.options
+        self.events = generation.events
+        self.store, self.errors, self.manifest, self.summary = store, errors, manifest, summary
+        self.cache = cache
+        self.consecutive_model_errors = 0
+        self.last_model_error: ModelUnavailable | None = None
+
+    def execute(self, seeds: list[Seed]) -> None:
+        if not seeds or self._limit_reached():
+            self.summary.stop_reason = self._limit_reached() or "done"
+            return
+        count = max(1, min(self.options.workers, len(seeds)))
+        workers = self.generation.start_workers(count, self.cache)
+        pool = ThreadPoolExecutor(max_workers=count, thread_name_prefix="aiev-dialogue")
+        try:
+            self._schedule(iter(seeds), workers, pool)
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+            for worker in workers:
+                worker.close()
+        failed_throughout = self.summary.dialogues == 0 and self.summary.model_errors > 0
+        if self.last_model_error is not None and (self.summary.stop_reason == "model_errors" or failed_throughout):
+            self.summary.stop_reason = "model_errors"
+            raise ModelUnavailable(
+                f"{self.summary.model_errors} dialogue(s) failed on the model (see errors.jsonl), "
+                f"{self.summary.dialogues} finished; last error: {self.last_model_error}"
+            ) from self.last_model_error
+
+    def _schedule(self, seeds: Iterator[Seed], workers: list[Agents], pool: ThreadPoolExecutor) -> None:
+        free = list(workers)
+        running: dict[Future[Transcript], tuple[Seed, Agents]] = {}
+        stopping = False
+        while True:
+            while free and not stopping:
+                seed = next(seeds, None)
+                if seed is None:
+                    stopping = True
+                    break
+                agents = free.pop()
+                running[pool.submit(self.generation.run_one, seed, agents)] = (seed, agents)
+            if not running:
+                return
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                seed, agents = running.pop(future)
+                free.append(agents)
+                self._collect(seed, future)
+            reason = self._limit_reached()
+            if reason and not stopping:
+                stopping, self.summary.stop_reason = True, reason
+
+    def _collect(self, seed: Seed, future: Future[Transcript]) -> None:
+        try:
+            transcript = future.result()
+        except ModelUnavailable as exc:
+            self._model_error(seed, exc)
+            return
+        self.store.append(transcript.to_dict())
+        self.manifest.add(transcript)
+        save_manifest(self.manifest, self.store.dir)
+        self.consecutive_model_errors = 0
+        self.summary.dialogues += 1
+        self.summary.verified += int(transcript.verified)
+        _call(self.events.on_done, transcript, self.manifest)
+
+    def _model_error(self, seed: Seed, exc: ModelUnavailable) -> None:
+        self.errors.append(seed, exc)
+        self.manifest.add_model_error()
+        save_manifest(self.manifest, self.store.dir)
+        self.summary.model_errors += 1
+        self.consecutive_model_errors += 1
+        self.last_model_error = exc
+        _call(self.events.on_model_error, seed, exc)
+
+    def _limit_reached(self) -> str | None:
+        options, counts = self.options, self.manifest.counts
+        if self.consecutive_model_errors >= options.max_consecutive_model_errors:
+            return "model_errors"
+        if options.max_samples is not None and counts.verified >= options.max_samples:
+            return "max_samples"
+        if options.max_budget_usd is not None and self.manifest.cost >= options.max_budget_usd:
+            return "max_budget"
+        return None
+
+
+def _call(callback: Callable[..., None] | None, *values: Any) -> None:
     if callback is not None:
-        callback(value)
+        callback(*values)

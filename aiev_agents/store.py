@@ -10,12 +10,15 @@ import json
 import logging
 import os
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 logger = logging.getLogger(__name__)
 
 DIALOGUES_FILE = "dialogues.jsonl"
+ERRORS_FILE = "errors.jsonl"
+ERROR_SCHEMA = 1
 
 
 class DialogueStore:
@@ -57,9 +60,33 @@ class DialogueStore:
 
     def append(self, record: dict[str, Any]) -> None:
         """Write one record as one line, flushed and fsynced before returning."""
-        self.dir.mkdir(parents=True, exist_ok=True)
-        line = json.dumps(record, ensure_ascii=False) + "\n"
-        with self.path.open("a", encoding="utf-8") as handle:
-            handle.write(line)
-            handle.flush()
-            os.fsync(handle.fileno())
+        append_line(self.path, record)
+
+
+class ErrorLog:
+    """Dialogues that failed on a model, with the reason: kept apart so a resume retries them."""
+
+    def __init__(self, out_dir: str | Path) -> None:
+        self.path = Path(out_dir) / ERRORS_FILE
+
+    def append(self, seed: Any, error: Exception) -> None:
+        seed_data = seed.model_dump(exclude_none=True) if hasattr(seed, "model_dump") else dict(seed)
+        record = {
+            "schema": ERROR_SCHEMA,
+            "id": seed_data.get("id"),
+            "seed": seed_data,
+            "error_type": type(error).__name__,
+            "error": str(error),
+            "at": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+        }
+        append_line(self.path, record)
+
+
+def append_line(path: Path, record: dict[str, Any]) -> None:
+    """Append ``record`` as one JSON line in one write, flushed and fsynced."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    line = json.dumps(record, ensure_ascii=False) + "\n"
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(line)
+        handle.flush()
+        os.fsync(handle.fileno())

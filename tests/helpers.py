@@ -20,6 +20,7 @@ def write_config(
     max_rounds: int = 3,
     docker_host: str | None = None,
     max_retries: int = 0,
+    model_extra: dict[str, object] | None = None,
 ) -> Path:
     """A teaching config whose teacher is the scripted server at ``base_url``."""
     ca_bundle = host_ca_bundle()
@@ -32,6 +33,7 @@ def write_config(
         f"    base_url: {base_url}",
         f"    max_retries: {max_retries}",
         "    timeout_s: 10",
+        *(f"    {key}: {value}" for key, value in (model_extra or {}).items()),
         "sandbox:",
         f"  image: {image}",
         f"  ca_bundle: {ca_bundle or ''}",

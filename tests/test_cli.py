@@ -6,18 +6,19 @@ import json
 import socket
 from pathlib import Path
 
-import programs
 import pytest
-from helpers import write_config, write_seeds
 
 from aiev_agents.cli import main
 from aiev_agents.sandbox.settings import SandboxSettings
 from aiev_agents.testing import ScriptedServer, key_by_role
 
+import programs
+from helpers import write_config, write_seeds
+
 SEED_LINES = [
     json.dumps({"id": "first", "snippet": programs.SNIPPET, "source": "math.py"}),
     "{this is not json",
-    json.dumps({"id": "second", "problem": programs.PROBLEM}),
+    json.dumps({"id": "second", "problem": programs.PROBLEM + " Name it `add`."}),
 ]
 
 
@@ -38,13 +39,11 @@ def test_generate_writes_one_record_per_dialogue_and_skips_bad_lines(
     with ScriptedServer(scripts, key=key_by_role) as server:
         config = write_config(tmp_path, server.base_url, sandbox_settings.image)
         seeds = write_seeds(tmp_path, SEED_LINES)
-        code = main(
-            ["generate", "--config", str(config), "--seeds", str(seeds), "--out", str(tmp_path / "out")]
-        )
+        code = main(["generate", "--config", str(config), "--seeds", str(seeds), "--out", str(tmp_path / "out")])
     captured = capsys.readouterr()
     assert code == 0
     assert f"{seeds}:2: not valid JSON" in captured.err
-    assert "2 dialogue(s), 2 verified, 0 already done, 1 bad seed line(s)" in captured.out
+    assert "2 dialogue(s), 2 verified, 0 model error(s), 0 already done, 1 bad seed line(s)" in captured.out
 
     records = [json.loads(line) for line in (tmp_path / "out" / "dialogues.jsonl").read_text().splitlines()]
     assert [r["id"] for r in records] == ["first", "second"]
@@ -76,9 +75,7 @@ def test_generate_writes_one_record_per_dialogue_and_skips_bad_lines(
 
 
 @pytest.mark.docker
-def test_generate_again_skips_seeds_already_written(
-    tmp_path: Path, sandbox_settings: SandboxSettings
-) -> None:
+def test_generate_again_skips_seeds_already_written(tmp_path: Path, sandbox_settings: SandboxSettings) -> None:
     out = tmp_path / "out"
     seeds = write_seeds(tmp_path, [json.dumps({"id": "only", "problem": programs.PROBLEM})])
     for _ in range(2):
@@ -97,7 +94,8 @@ def test_teacher_refusing_connections_is_a_clear_error_and_nothing_is_written(
     code = main(["generate", "--config", str(config), "--seeds", str(seeds), "--out", str(tmp_path / "out")])
     err = capsys.readouterr().err
     assert code == 2
-    assert "error: the model of 'questioner' (scripted-teacher) at http://127.0.0.1:" in err
+    assert "error: 2 dialogue(s) failed on the model (see errors.jsonl), 0 finished" in err
+    assert "the model of 'questioner' (scripted-teacher) at http://127.0.0.1:" in err
     assert "check that the server is running" in err
     assert "Traceback" not in err
     assert not (tmp_path / "out" / "dialogues.jsonl").exists()
@@ -107,9 +105,7 @@ def test_teacher_refusing_connections_is_a_clear_error_and_nothing_is_written(
 def test_chat_prints_each_turn(
     tmp_path: Path, sandbox_settings: SandboxSettings, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with ScriptedServer(
-        {"questioner": [programs.PROBLEM], "programmer": [programs.GOOD]}, key=key_by_role
-    ) as srv:
+    with ScriptedServer({"questioner": [programs.PROBLEM], "programmer": [programs.GOOD]}, key=key_by_role) as srv:
         config = write_config(tmp_path, srv.base_url, sandbox_settings.image)
         assert main(["chat", "--config", str(config), "--snippet", programs.SNIPPET]) == 0
     out = capsys.readouterr().out

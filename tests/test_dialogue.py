@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import programs
 import pytest
-from helpers import host_ca_bundle
 
 from aiev_agents import ExecutorAgent, ProgrammerAgent, QuestionerAgent, Transcript, run_dialogue
 from aiev_agents.config import ModelSpec
 from aiev_agents.llm import llm_config_for
 from aiev_agents.sandbox.settings import SandboxSettings
 from aiev_agents.testing import ScriptedServer, key_by_role
+
+import programs
+from helpers import host_ca_bundle
 
 pytestmark = pytest.mark.docker
 
@@ -26,9 +27,7 @@ def executor(sandbox_settings: SandboxSettings) -> Iterator[ExecutorAgent]:
         agent.close()
 
 
-def dialogue(
-    executor: ExecutorAgent, seed: dict, questioner: list[str], programmer: list[str], **kw
-) -> Transcript:
+def dialogue(executor: ExecutorAgent, seed: dict, questioner: list[str], programmer: list[str], **kw) -> Transcript:
     with ScriptedServer({"questioner": questioner, "programmer": programmer}, key=key_by_role) as server:
         spec = ModelSpec(backend="openai_compatible", model="scripted-teacher", base_url=server.base_url)
         transcript = run_dialogue(
@@ -67,9 +66,7 @@ def test_pass_at_first_try_is_verified(executor: ExecutorAgent) -> None:
 
 def test_failure_gets_explained_then_fixed(executor: ExecutorAgent) -> None:
     seed = {"id": "s2", "snippet": programs.SNIPPET}
-    transcript = dialogue(
-        executor, seed, [programs.PROBLEM, programs.EXPLANATION], [programs.BUGGY, programs.GOOD]
-    )
+    transcript = dialogue(executor, seed, [programs.PROBLEM, programs.EXPLANATION], [programs.BUGGY, programs.GOOD])
     assert transcript.verified is True
     assert transcript.rounds == 2
     assert [e.status for e in transcript.executions] == ["fail", "pass"]
@@ -142,9 +139,7 @@ def test_never_fixed_stops_at_the_round_limit_unverified(executor: ExecutorAgent
 
 def test_program_without_tests_is_not_verified(executor: ExecutorAgent) -> None:
     seed = {"id": "s6", "problem": programs.PROBLEM}
-    transcript = dialogue(
-        executor, seed, [programs.EXPLANATION], [programs.NO_TESTS, programs.NO_TESTS], max_rounds=2
-    )
+    transcript = dialogue(executor, seed, [programs.EXPLANATION], [programs.NO_TESTS, programs.NO_TESTS], max_rounds=2)
     assert transcript.verified is False
     assert [e.status for e in transcript.executions] == ["no_tests", "no_tests"]
     assert [e.exit_code for e in transcript.executions] == [0, 0]

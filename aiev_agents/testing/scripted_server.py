@@ -53,6 +53,8 @@ class ScriptedServer:
         self._responder = responder
         self.latency_s = latency_s
         self.requests: list[dict[str, Any]] = []
+        self.in_flight = 0
+        self.max_in_flight = 0
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -131,18 +133,23 @@ def _handler_for(server: ScriptedServer) -> type[BaseHTTPRequestHandler]:
             if not self.path.rstrip("/").endswith("/chat/completions"):
                 self._send(404, {"error": {"message": f"no route {self.path}"}})
                 return
-            if server.latency_s:
-                time.sleep(server.latency_s)
-            reply = server.reply_to(body)
+            with server._lock:
+                server.in_flight += 1
+                server.max_in_flight = max(server.max_in_flight, server.in_flight)
+            try:
+                if server.latency_s:
+                    time.sleep(server.latency_s)
+                reply = server.reply_to(body)
+            finally:
+                with server._lock:
+                    server.in_flight -= 1
             if reply.status != 200:
                 headers = {"Retry-After": str(reply.retry_after_s)} if reply.retry_after_s is not None else {}
                 self._send(reply.status, {"error": {"message": reply.content, "type": "scripted"}}, headers)
                 return
             self._send(200, _completion(body, reply.content))
 
-        def _send(
-            self, status: int, payload: dict[str, Any], headers: Mapping[str, str] | None = None
-        ) -> None:
+        def _send(self, status: int, payload: dict[str, Any], headers: Mapping[str, str] | None = None) -> None:
             data = json.dumps(payload).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")

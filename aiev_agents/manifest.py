@@ -1,0 +1,112 @@
+"""The run manifest beside the store: which config made the data, counts, costs, sessions.
+
+Written whole to a temporary file and renamed over the old one, so a crash leaves either
+the previous manifest or the new one, never a torn file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import ConfigError
+from .transcript import Transcript, Usage
+
+MANIFEST_FILE = "run.json"
+MANIFEST_SCHEMA = 1
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+class Counts(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    dialogues: int = 0
+    verified: int = 0
+    model_errors: int = 0
+    rounds: int = 0
+
+
+class Session(BaseModel):
+    """One invocation of ``generate`` on this folder (a resume adds one)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    started_at: str
+    ended_at: str | None = None
+    status: str = "running"
+    options: dict[str, Any] = Field(default_factory=dict)
+    counts: Counts = Field(default_factory=Counts)
+
+
+class RunManifest(BaseModel):
+    """What is in an output folder and how it was made."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    schema_version: int = Field(MANIFEST_SCHEMA, alias="schema")
+    config_hash: str
+    code_version: str
+    stage: str
+    models: dict[str, str]
+    started_at: str = Field(default_factory=now_iso)
+    updated_at: str = Field(default_factory=now_iso)
+    counts: Counts = Field(default_factory=Counts)
+    ledger: dict[str, dict[str, Usage]] = Field(default_factory=dict)
+    sessions: list[Session] = Field(default_factory=list)
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def cost(self) -> float:
+        """Total cost in USD of every dialogue recorded here."""
+        return sum(usage.cost for per_model in self.ledger.values() for usage in per_model.values())
+
+    @property
+    def tokens(self) -> int:
+        return sum(usage.total_tokens for per_model in self.ledger.values() for usage in per_model.values())
+
+    def add(self, transcript: Transcript) -> None:
+        """Count one finished dialogue and add its usage to the ledger (role → model → usage)."""
+        for counts in (self.counts, self.sessions[-1].counts):
+            counts.dialogues += 1
+            counts.verified += int(transcript.verified)
+            counts.rounds += transcript.rounds
+        for role, usage in transcript.usage.items():
+            model = transcript.models.get(role, "unknown")
+            per_model = self.ledger.setdefault(role, {})
+            per_model[model] = per_model.get(model, Usage()) + usage
+
+    def add_model_error(self) -> None:
+        self.counts.model_errors += 1
+        self.sessions[-1].counts.model_errors += 1
+
+
+def load_manifest(out_dir: Path) -> RunManifest | None:
+    """The folder's manifest, or None when there is none yet."""
+    path = out_dir / MANIFEST_FILE
+    if not path.exists():
+        return None
+    try:
+        return RunManifest.model_validate(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, ValidationError) as exc:
+        raise ConfigError(f"{path} is not a readable run manifest ({exc}); move it away or use a new --out") from exc
+
+
+def save_manifest(manifest: RunManifest, out_dir: Path) -> None:
+    """Write the manifest atomically (temporary file, fsync, rename)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    manifest.updated_at = now_iso()
+    path = out_dir / MANIFEST_FILE
+    temporary = path.with_suffix(".json.tmp")
+    with temporary.open("w", encoding="utf-8") as handle:
+        handle.write(manifest.model_dump_json(by_alias=True, indent=2))
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
