@@ -49,6 +49,8 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument("--no-cache", action="store_true", help="always call the models (no response cache)")
     generate.add_argument("--force", action="store_true", help="add to --out even if another config made it")
     generate.add_argument("--no-progress", action="store_true", help="one line per dialogue, no progress bar")
+    generate.add_argument("--backend", choices=["threads", "ray"], default="threads", help="where dialogues run")
+    generate.add_argument("--address", help="with --backend ray: the cluster address (default: local Ray)")
     generate.set_defaults(func=_cmd_generate)
 
     chat = commands.add_parser("chat", help="run one dialogue and print it turn by turn")
@@ -87,6 +89,8 @@ def _cmd_generate(args: argparse.Namespace) -> int:
         max_budget_usd=args.max_budget,
         use_cache=not args.no_cache,
         force=args.force,
+        backend=args.backend,
+        ray_address=args.address,
     )
     with progress_events(bar=sys.stderr.isatty() and not args.no_progress) as events:
         summary = Generation(config, options=options, events=events).run(args.seeds, out)
@@ -107,7 +111,8 @@ def _positive_int(text: str) -> int:
 
 def _cmd_chat(args: argparse.Namespace) -> int:
     from .config import load_config
-    from .pipeline import Agents, Generation, GenerationEvents
+    from .pipeline import Generation, GenerationEvents
+    from .workers import Agents
 
     config = load_config(args.config)
     seed = _chat_seed(args)

@@ -8,10 +8,8 @@ library never prints: progress reaches the caller through ``GenerationEvents``.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,10 +19,10 @@ from .dialogue import run_dialogue
 from .errors import ConfigError, ModelUnavailable, SeedError
 from .llm_cache import CACHE_FILE, SqliteLLMCache
 from .manifest import RunManifest, Session, load_manifest, now_iso, save_manifest
-from .roles import ExecutorAgent, ProgrammerAgent, QuestionerAgent
 from .seeds import Seed, read_seed_files
 from .store import DialogueStore, ErrorLog
 from .transcript import Transcript, Turn
+from .workers import Agents, Backend, ModelGates, ThreadBackend
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +41,8 @@ class GenerationOptions:
     cache_path: Path | None = None
     force: bool = False
     max_consecutive_model_errors: int = 5
+    backend: str = "threads"  # threads | ray
+    ray_address: str | None = None
 
 
 @dataclass
@@ -68,55 +68,6 @@ class GenerationSummary:
     skipped_existing: int = 0
     bad_seeds: list[str] = field(default_factory=list)
     stop_reason: str = "done"
-
-
-@dataclass
-class Agents:
-    """The three roles of one worker, and the sandbox they hold."""
-
-    questioner: QuestionerAgent
-    programmer: ProgrammerAgent
-    executor: ExecutorAgent
-
-    @classmethod
-    def from_config(cls, config: AievConfig, cache: Any = None) -> Agents:
-        agents = cls(
-            questioner=QuestionerAgent.from_config(config),
-            programmer=ProgrammerAgent.from_config(config),
-            executor=ExecutorAgent.from_config(config),
-        )
-        if cache is not None:
-            agents.questioner.client_cache = cache
-            agents.programmer.client_cache = cache
-        return agents
-
-    def start(self) -> None:
-        """Make the sandbox ready before any model is called (fails fast when Docker is down)."""
-        start = getattr(self.executor.code_executor, "start", None)
-        if callable(start):
-            start()
-
-    def close(self) -> None:
-        self.executor.close()
-
-
-class ModelGates:
-    """At most ``max_concurrency`` calls at once per model entry, across all workers."""
-
-    def __init__(self, config: AievConfig) -> None:
-        self._by_role: dict[str, threading.Semaphore] = {}
-        by_model = {
-            name: threading.BoundedSemaphore(spec.max_concurrency)
-            for name, spec in config.models.items()
-            if spec.max_concurrency is not None
-        }
-        for role in ("questioner", "programmer"):
-            model = getattr(config.roles, role).model
-            if model in by_model:
-                self._by_role[role] = by_model[model]
-
-    def __call__(self, agent: Any) -> AbstractContextManager[Any]:
-        return self._by_role.get(agent.name, nullcontext())
 
 
 class Generation:
@@ -190,6 +141,14 @@ class Generation:
             raise
         return workers
 
+    def make_backend(self) -> Backend:
+        """Where dialogues run: threads in this process, or Ray workers (``[ray]`` extra)."""
+        if self.options.backend == "ray":
+            from .ray_backend import RayBackend
+
+            return RayBackend(self, address=self.options.ray_address)
+        return ThreadBackend(self)
+
     def _open_manifest(self, out: Path) -> RunManifest:
         manifest = load_manifest(out)
         config_hash = self.config.config_hash()
@@ -262,14 +221,12 @@ class _Run:
             self.summary.stop_reason = self._limit_reached() or "done"
             return
         count = max(1, min(self.options.workers, len(seeds)))
-        workers = self.generation.start_workers(count, self.cache)
-        pool = ThreadPoolExecutor(max_workers=count, thread_name_prefix="aiev-dialogue")
+        backend = self.generation.make_backend()
+        workers = backend.start(count, self.cache)
         try:
-            self._schedule(iter(seeds), workers, pool)
+            self._schedule(iter(seeds), workers, backend)
         finally:
-            pool.shutdown(wait=False, cancel_futures=True)
-            for worker in workers:
-                worker.close()
+            backend.close(workers)
         failed_throughout = self.summary.dialogues == 0 and self.summary.model_errors > 0
         if self.last_model_error is not None and (self.summary.stop_reason == "model_errors" or failed_throughout):
             self.summary.stop_reason = "model_errors"
@@ -278,9 +235,9 @@ class _Run:
                 f"{self.summary.dialogues} finished; last error: {self.last_model_error}"
             ) from self.last_model_error
 
-    def _schedule(self, seeds: Iterator[Seed], workers: list[Agents], pool: ThreadPoolExecutor) -> None:
+    def _schedule(self, seeds: Iterator[Seed], workers: list[Any], backend: Backend) -> None:
         free = list(workers)
-        running: dict[Future[Transcript], tuple[Seed, Agents]] = {}
+        running: dict[Future[Transcript], tuple[Seed, Any]] = {}
         stopping = False
         while True:
             while free and not stopping:
@@ -288,14 +245,14 @@ class _Run:
                 if seed is None:
                     stopping = True
                     break
-                agents = free.pop()
-                running[pool.submit(self.generation.run_one, seed, agents)] = (seed, agents)
+                worker = free.pop()
+                running[backend.submit(seed, worker)] = (seed, worker)
             if not running:
                 return
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in finished:
-                seed, agents = running.pop(future)
-                free.append(agents)
+                seed, worker = running.pop(future)
+                free.append(worker)
                 self._collect(seed, future)
             reason = self._limit_reached()
             if reason and not stopping:
