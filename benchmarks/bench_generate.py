@@ -89,7 +89,8 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as folder:
             rows.append(measure(workers, args.seeds, args.latency, args.image, Path(folder)))
     base = rows[0]["wall_s"]
-    print(f"{args.seeds} dialogues, {args.latency * 1000:.0f} ms per model call, 2 calls + 1 run each; {os.cpu_count()} CPUs")
+    print(f"{args.seeds} dialogues, {args.latency * 1000:.0f} ms per model call, 2 calls + 1 run each")
+    print(f"{os.cpu_count()} CPUs")
     header = "workers  start-up s  wall s  dialogues/min  speed-up  overhead ms/dlg  client ms/dlg  exec ms/run"
     print(header)
     for row in rows:

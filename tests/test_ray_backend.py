@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
-import programs
 from aiev_agents import load_config
 from aiev_agents.pipeline import Generation, GenerationOptions
 from aiev_agents.sandbox.settings import SandboxSettings
 from aiev_agents.testing import ScriptedServer, key_by_role
+
+import programs
 from helpers import write_config, write_seeds
 
 ray = pytest.importorskip("ray", reason="Ray is not installed: pip install 'aiev-agents[ray]'")
