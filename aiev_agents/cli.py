@@ -70,6 +70,10 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--base-image", default="python:3.12-slim", help="online: base image (default: %(default)s)")
     build.add_argument("--if-missing", action="store_true", help="do nothing when a current image exists")
     build.set_defaults(func=_cmd_sandbox_build)
+
+    from .cli_tools import add_commands as add_tool_commands
+
+    add_tool_commands(commands)
     return parser
 
 
@@ -99,6 +103,8 @@ def _cmd_generate(args: argparse.Namespace) -> int:
         f"{summary.skipped_existing} already done, {len(summary.bad_seeds)} bad seed line(s) "
         f"-> {summary.out_path} (stopped: {summary.stop_reason})"
     )
+    if summary.report_path is not None:
+        print(f"report: {summary.report_path}")
     return 0
 
 

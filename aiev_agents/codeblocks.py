@@ -24,9 +24,7 @@ PYTHON_LABELS = frozenset({"python", "python3", "py"})
 SHELL_LABELS = frozenset({"sh", "bash", "shell", "console"})
 
 _FENCE_OPEN = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})\s*(?P<info>[^`]*?)\s*$")
-_PIP_COMMAND = re.compile(
-    r"^(?:sudo\s+)?(?:pip(?:3(?:\.\d+)?)?|python(?:3(?:\.\d+)?)?\s+-m\s+pip)\s+install(?:\s|$)"
-)
+_PIP_COMMAND = re.compile(r"^(?:sudo\s+)?(?:pip(?:3(?:\.\d+)?)?|python(?:3(?:\.\d+)?)?\s+-m\s+pip)\s+install(?:\s|$)")
 _PROMPT = re.compile(r"^(?:!|%|\$\s+)")
 _REQUIREMENT = re.compile(
     r"^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?"  # project name

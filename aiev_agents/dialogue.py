@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime, timezone
 from typing import Any
@@ -17,7 +17,7 @@ from typing import Any
 import openai
 
 from .codeblocks import split_program
-from .errors import ModelUnavailable
+from .errors import ConfigError, ModelUnavailable
 from .roles.executor import ExecutorAgent, format_execution
 from .roles.questioner import QuestionerAgent
 from .seeds import Seed
@@ -26,6 +26,8 @@ from .transcript import Execution, ExecutionResult, Timings, Transcript, Turn, U
 logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_ROUNDS = 3
+#: Where extra roles take part: before the first program (``tests``) or before each run.
+PLACES = frozenset({"tests", "before_execution"})
 
 Message = dict[str, Any]
 
@@ -41,6 +43,7 @@ class _Dialogue:
         executor: ExecutorAgent,
         on_turn: Callable[[Turn], None] | None,
         model_gate: Callable[[Any], AbstractContextManager[Any]] | None = None,
+        extras: Sequence[Any] = (),
     ) -> None:
         self.seed = seed
         self.questioner = questioner
@@ -55,13 +58,21 @@ class _Dialogue:
         self.model_s = 0.0
         self.execution_s = 0.0
         self.last_answer = ""
+        self.last_program = ""
+        self.problem = ""
+        self.side_turns: list[Turn] = []
+        self.hidden_tests: list[str] = []
+        self.test_writers = _at_place(extras, "tests")
+        self.reviewers = _at_place(extras, "before_execution")
+        self.critiques_left = {id(r): getattr(r, "max_reviews", 1) for r in self.reviewers}
 
     def run(self, max_rounds: int) -> str:
         """Run until a pass or ``max_rounds`` programs; returns the problem statement."""
         self._record("system", self.programmer.name, self.programmer.system_message)
-        problem = self._propose()
+        problem = self.problem = self._propose()
         self._record("user", self.questioner.name, problem)
         self.programmer_view.append({"role": "user", "content": problem})
+        self._write_hidden_tests(problem)
         for round_no in range(1, max_rounds + 1):
             execution = self._program_and_run(round_no)
             if execution.passed or round_no == max_rounds:
@@ -79,19 +90,52 @@ class _Dialogue:
         self.questioner_view.append({"role": "assistant", "content": problem})
         return problem
 
-    def _program_and_run(self, round_no: int) -> ExecutionResult:
-        answer = self._ask(self.programmer, _merge_consecutive(self.programmer_view))
-        self.last_answer = answer
-        self._record("assistant", self.programmer.name, answer)
-        self.programmer_view.append({"role": "assistant", "content": answer})
+    def _write_hidden_tests(self, problem: str) -> None:
+        """Extra roles at the ``tests`` place write tests the programmer never sees."""
+        for writer in self.test_writers:
+            reply = self._ask(writer, [{"role": "user", "content": writer.tests_request(problem)}])
+            self.side_turns.append(Turn(role="assistant", name=writer.name, content=reply))
+            tests = split_program(reply).python
+            if tests:
+                self.hidden_tests.append(tests)
 
-        execution, report = self._execute(answer)
+    def _program_and_run(self, round_no: int) -> ExecutionResult:
+        answer = self._review(self._answer())
+        execution, report = self._execute(self._with_hidden_tests(answer))
         self.executions.append(Execution(round=round_no, **execution.model_dump()))
         self._record("user", self.executor.name, report)
         self.programmer_view.append({"role": "user", "content": report})
         return execution
 
+    def _answer(self) -> str:
+        answer = self._ask(self.programmer, _merge_consecutive(self.programmer_view))
+        self.last_answer = answer
+        self._record("assistant", self.programmer.name, answer)
+        self.programmer_view.append({"role": "assistant", "content": answer})
+        return answer
+
+    def _review(self, answer: str) -> str:
+        """Extra roles at the ``before_execution`` place may send the program back once or more."""
+        for reviewer in self.reviewers:
+            while self.critiques_left[id(reviewer)] > 0:
+                request = reviewer.review_request(self.problem, answer)
+                review = self._ask(reviewer, [{"role": "user", "content": request}])
+                if reviewer.approves(review):
+                    self.side_turns.append(Turn(role="assistant", name=reviewer.name, content=review))
+                    break
+                self.critiques_left[id(reviewer)] -= 1
+                self._record("user", reviewer.name, review)
+                self.programmer_view.append({"role": "user", "content": review})
+                answer = self._answer()
+        return answer
+
+    def _with_hidden_tests(self, answer: str) -> str:
+        if not self.hidden_tests:
+            return answer
+        return answer + "".join(f"\n\n```python\n{tests}\n```\n" for tests in self.hidden_tests)
+
     def _execute(self, answer: str) -> tuple[ExecutionResult, str]:
+        self.last_program = answer
         self.executor.last_execution = None
         started = time.perf_counter()
         reply = self.executor.generate_reply(messages=[{"role": "user", "content": answer}])
@@ -143,6 +187,7 @@ def run_dialogue(
     stage: str = "teaching",
     on_turn: Callable[[Turn], None] | None = None,
     model_gate: Callable[[Any], AbstractContextManager[Any]] | None = None,
+    extras: Sequence[Any] = (),
 ) -> Transcript:
     """Run one AIEV dialogue and return its transcript.
 
@@ -157,6 +202,9 @@ def run_dialogue(
         on_turn: Called with each turn as it happens (for live display).
         model_gate: Gives the context to hold around each model call of an agent (a
             concurrency limit shared by dialogues on other threads).
+        extras: Extra roles, each taking part at its ``place``: ``tests`` (writes hidden
+            tests from the problem, like ``TestWriterAgent``) or ``before_execution``
+            (reviews each program before it runs, like ``ReviewerAgent``).
 
     Returns:
         The transcript; ``verified`` is true only when the last run passed with tests.
@@ -168,13 +216,13 @@ def run_dialogue(
     seed = Seed.coerce(seed)
     rounds_limit = max_rounds if max_rounds is not None else DEFAULT_MAX_ROUNDS
     started_at, started = _now(), time.perf_counter()
-    usage_before = {"questioner": _usage(questioner), "programmer": _usage(programmer)}
+    usage_before = {agent.name: _usage(agent) for agent in (*extras, questioner, programmer)}
 
-    dialogue = _Dialogue(seed, questioner, programmer, executor, on_turn, model_gate)
+    dialogue = _Dialogue(seed, questioner, programmer, executor, on_turn, model_gate, extras)
     problem = dialogue.run(rounds_limit)
 
     last = dialogue.executions[-1]
-    final = split_program(dialogue.last_answer)
+    final = split_program(dialogue.last_program)
     return Transcript(
         id=seed.id,
         stage=stage,
@@ -183,14 +231,20 @@ def run_dialogue(
         rounds=len(dialogue.executions),
         seed=seed.model_dump(exclude_none=True),
         problem=problem,
-        models={"questioner": _model_name(questioner), "programmer": _model_name(programmer)},
+        models={
+            "questioner": _model_name(questioner),
+            "programmer": _model_name(programmer),
+            **{agent.name: _model_name(agent) for agent in extras},
+        },
         messages=dialogue.turns,
+        side_turns=dialogue.side_turns,
         executions=dialogue.executions,
         final_program=final.python,
         final_packages=list(final.packages),
         usage={
-            "questioner": _usage_since(questioner, usage_before["questioner"]),
-            "programmer": _usage_since(programmer, usage_before["programmer"]),
+            "questioner": _usage_since(questioner, usage_before[questioner.name]),
+            "programmer": _usage_since(programmer, usage_before[programmer.name]),
+            **{agent.name: _usage_since(agent, usage_before[agent.name]) for agent in extras},
         },
         timings=Timings(
             started_at=started_at,
@@ -200,6 +254,14 @@ def run_dialogue(
             execution_s=round(dialogue.execution_s, 4),
         ),
     )
+
+
+def _at_place(extras: Sequence[Any], place: str) -> list[Any]:
+    unknown = [agent for agent in extras if getattr(agent, "place", None) not in PLACES]
+    if unknown:
+        names = ", ".join(f"{agent.name} ({getattr(agent, 'place', None)!r})" for agent in unknown)
+        raise ConfigError(f"extra roles must have a `place` in {sorted(PLACES)}: {names}")
+    return [agent for agent in extras if agent.place == place]
 
 
 def _merge_consecutive(messages: list[Message]) -> list[Message]:

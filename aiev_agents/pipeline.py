@@ -68,6 +68,7 @@ class GenerationSummary:
     skipped_existing: int = 0
     bad_seeds: list[str] = field(default_factory=list)
     stop_reason: str = "done"
+    report_path: Path | None = None
 
 
 class Generation:
@@ -111,6 +112,7 @@ class Generation:
             manifest.sessions[-1].ended_at = now_iso()
             manifest.sessions[-1].status = summary.stop_reason
             save_manifest(manifest, out)
+        summary.report_path = _write_report(out)
         return summary
 
     def run_one(self, seed: Seed, agents: Agents) -> Transcript:
@@ -124,6 +126,7 @@ class Generation:
             stage=self.config.stage,
             on_turn=self.events.on_turn,
             model_gate=self.gates,
+            extras=agents.extras,
         )
         transcript.config_hash = self.config.config_hash()
         return transcript
@@ -290,6 +293,16 @@ class _Run:
         if options.max_budget_usd is not None and self.manifest.cost >= options.max_budget_usd:
             return "max_budget"
         return None
+
+
+def _write_report(out: Path) -> Path | None:
+    """The run report (JSON and Markdown) of everything in ``out``; None when there is nothing yet."""
+    from .report import REPORT_MARKDOWN, write_report
+
+    if not (out / "dialogues.jsonl").exists() and not (out / "errors.jsonl").exists():
+        return None
+    write_report(out)
+    return out / REPORT_MARKDOWN
 
 
 def _call(callback: Callable[..., None] | None, *values: Any) -> None:

@@ -87,9 +87,7 @@ def read_seed_files(paths: Sequence[str | Path], on_error: Callable[[SeedError],
     return itertools.chain.from_iterable(readers)
 
 
-def _valid_seeds(
-    handle: TextIO, path: Path, on_error: Callable[[SeedError], None], seen: set[str]
-) -> Iterator[Seed]:
+def _valid_seeds(handle: TextIO, path: Path, on_error: Callable[[SeedError], None], seen: set[str]) -> Iterator[Seed]:
     with handle:
         for line_no, line in enumerate(handle, start=1):
             if not line.strip():

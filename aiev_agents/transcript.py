@@ -86,7 +86,9 @@ class Transcript(_Record):
     """One AIEV dialogue as it is stored: a training sample when ``verified``.
 
     ``messages`` is the programmer's view: its system prompt, the questioner's turns and the
-    execution results as ``user``, its own answers as ``assistant``.
+    execution results as ``user``, its own answers as ``assistant``. ``side_turns`` holds
+    what extra roles said that the programmer did not see (hidden tests, approvals).
+    ``final_program`` is the program as last run (hidden tests included).
     """
 
     schema_version: int = Field(SCHEMA_VERSION, alias="schema")
@@ -99,6 +101,7 @@ class Transcript(_Record):
     problem: str
     models: dict[str, str]
     messages: list[Turn]
+    side_turns: list[Turn] = Field(default_factory=list)
     executions: list[Execution]
     final_program: str
     final_packages: list[str] = Field(default_factory=list)

@@ -6,34 +6,37 @@ from __future__ import annotations
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from .config import AievConfig
 from .llm_cache import SqliteLLMCache
-from .roles import ExecutorAgent, ProgrammerAgent, QuestionerAgent
+from .roles import ExecutorAgent, ProgrammerAgent, QuestionerAgent, resolve_role_class
 from .seeds import Seed
 from .transcript import Transcript
 
 
 @dataclass
 class Agents:
-    """The three roles of one worker, and the sandbox they hold."""
+    """The roles of one worker (the three of AIEV plus configured extras) and their sandbox."""
 
     questioner: QuestionerAgent
     programmer: ProgrammerAgent
     executor: ExecutorAgent
+    extras: list[Any] = field(default_factory=list)
 
     @classmethod
     def from_config(cls, config: AievConfig, cache: Any = None) -> Agents:
+        """Build every configured role; a ``class:`` entry replaces the shipped class."""
         agents = cls(
-            questioner=QuestionerAgent.from_config(config),
-            programmer=ProgrammerAgent.from_config(config),
-            executor=ExecutorAgent.from_config(config),
+            questioner=build_role(config, "questioner"),
+            programmer=build_role(config, "programmer"),
+            executor=build_role(config, "executor"),
+            extras=[build_role(config, name) for name in config.roles.extras()],
         )
         if cache is not None:
-            agents.questioner.client_cache = cache
-            agents.programmer.client_cache = cache
+            for agent in (agents.questioner, agents.programmer, *agents.extras):
+                agent.client_cache = cache
         return agents
 
     def start(self) -> None:
@@ -46,6 +49,13 @@ class Agents:
         self.executor.close()
 
 
+def build_role(config: AievConfig, name: str) -> Any:
+    """The agent of role ``name`` as the config describes it."""
+    entry = getattr(config.roles, name)
+    role_class = resolve_role_class(name, entry.class_path)
+    return role_class.from_config(config, role=name)
+
+
 class ModelGates:
     """At most ``max_concurrency`` calls at once per model entry, across all workers."""
 
@@ -56,7 +66,7 @@ class ModelGates:
             for name, spec in config.models.items()
             if spec.max_concurrency is not None
         }
-        for role in ("questioner", "programmer"):
+        for role in config.roles.all_llm_roles():
             model = getattr(config.roles, role).model
             if model in by_model:
                 self._by_role[role] = by_model[model]

@@ -59,9 +59,7 @@ def test_unclosed_fence_runs_to_the_end() -> None:
 
 
 def test_python_blocks_are_joined_in_order_with_a_blank_line() -> None:
-    reply = md(
-        ("python", "def f():\n    return 1\n"), ("sh", "pip install six\n"), ("py", "assert f() == 1\n")
-    )
+    reply = md(("python", "def f():\n    return 1\n"), ("sh", "pip install six\n"), ("py", "assert f() == 1\n"))
     assert split_program(reply).python == "def f():\n    return 1\n\nassert f() == 1"
 
 

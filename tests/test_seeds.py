@@ -18,9 +18,7 @@ def read_all(path: Path) -> tuple[list[Seed], list[str]]:
 
 def test_snippet_and_problem_seeds_are_read_with_extra_keys(tmp_path: Path) -> None:
     path = tmp_path / "s.jsonl"
-    path.write_text(
-        '{"id": 1, "snippet": "def f(): pass", "source": "x.py"}\n\n{"id": "b", "problem": "Add."}\n'
-    )
+    path.write_text('{"id": 1, "snippet": "def f(): pass", "source": "x.py"}\n\n{"id": "b", "problem": "Add."}\n')
     seeds, errors = read_all(path)
     assert errors == []
     assert [s.id for s in seeds] == ["1", "b"]

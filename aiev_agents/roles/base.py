@@ -37,14 +37,18 @@ class AievRole(ConversableAgent):
         )
 
     @classmethod
-    def from_config(cls, config: AievConfig, **kwargs: Any) -> AievRole:
-        """Build the role as ``config.roles.<role_name>`` describes it.
+    def from_config(cls, config: AievConfig, *, role: str | None = None, **kwargs: Any) -> AievRole:
+        """Build the role as ``config.roles.<role>`` describes it (default: ``role_name``).
 
-        Keyword arguments override what the config gives (AG2 constructor arguments).
+        The entry's ``options`` are constructor arguments; keyword arguments given here
+        override both them and the rest of the entry (AG2 constructor arguments).
         """
-        role: RoleSpec = getattr(config.roles, cls.role_name)
-        spec = config.model_for(cls.role_name)
-        kwargs.setdefault("system_message", _system_message(role))
+        key = role or cls.role_name
+        entry: RoleSpec = getattr(config.roles, key)
+        spec = config.model_for(key)
+        kwargs = {**entry.options, **kwargs}
+        kwargs.setdefault("name", key)
+        kwargs.setdefault("system_message", _system_message(entry))
         kwargs.setdefault("llm_config", llm_config_for(spec))
         agent = cls(**kwargs)
         register_backend(agent, spec)

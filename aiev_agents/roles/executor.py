@@ -45,8 +45,9 @@ class ExecutorAgent(ConversableAgent):
         self.register_reply([Agent, None], ExecutorAgent._execute_program_reply, position=0)
 
     @classmethod
-    def from_config(cls, config: AievConfig, **kwargs: Any) -> ExecutorAgent:
-        """Build the executor with the config's sandbox settings."""
+    def from_config(cls, config: AievConfig, *, role: str = "executor", **kwargs: Any) -> ExecutorAgent:
+        """Build the executor with the config's sandbox settings and the entry's ``options``."""
+        kwargs = {**getattr(config.roles, role).options, **kwargs}
         kwargs.setdefault("sandbox", config.sandbox)
         return cls(**kwargs)
 
@@ -62,8 +63,7 @@ class ExecutorAgent(ConversableAgent):
             status = "no_tests" if result.exit_code == 0 else "fail"
             execution = ExecutionResult(status=status, exit_code=result.exit_code, output=result.output)
         notes = [
-            f"Not run (only `pip install` lines run): {line}"
-            for line in getattr(result, "ignored_shell_lines", [])
+            f"Not run (only `pip install` lines run): {line}" for line in getattr(result, "ignored_shell_lines", [])
         ]
         notes += [f"Refused pip argument: {arg}" for arg in getattr(result, "rejected_packages", [])]
         self.last_execution = execution

@@ -104,13 +104,24 @@ class ScriptedServer:
 
 
 def key_by_role(body: dict[str, Any]) -> str:
-    """``questioner`` or ``programmer``, told apart by the shipped system prompts.
+    """The role of a request (``questioner``, ``programmer``, ``test_writer``, ``reviewer``),
+    told apart by the shipped system prompts.
 
     For one teacher model playing both roles, as in ``agent_configs/teaching.yaml``.
     """
     messages = body.get("messages") or [{}]
     system = str(messages[0].get("content", "")) if messages[0].get("role") == "system" else ""
-    return "questioner" if "You are the questioner" in system else "programmer"
+    for marker, role in _ROLE_MARKERS.items():
+        if marker in system:
+            return role
+    return "programmer"
+
+
+_ROLE_MARKERS = {
+    "You are the questioner": "questioner",
+    "You are a test writer": "test_writer",
+    "You are a code reviewer": "reviewer",
+}
 
 
 def _handler_for(server: ScriptedServer) -> type[BaseHTTPRequestHandler]:

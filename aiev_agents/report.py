@@ -1,0 +1,439 @@
+"""The report of a generation run: what ``dialogues.jsonl`` (and ``errors.jsonl``) add up to.
+
+``build_report`` is a pure function over record dicts; ``write_report`` reads a run folder
+and writes ``report.json`` and ``report.md`` atomically. Rates are over all dialogues,
+model errors included: a dialogue lost to a model error is a dialogue that yielded no sample.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import re
+import tempfile
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from .errors import DatasetError
+
+logger = logging.getLogger(__name__)
+
+REPORT_SCHEMA = 1
+DIALOGUES_FILE = "dialogues.jsonl"
+ERRORS_FILE = "errors.jsonl"
+REPORT_JSON = "report.json"
+REPORT_MARKDOWN = "report.md"
+DEFAULT_TOP_ERRORS = 10
+
+FAILURE_CATEGORIES = (
+    "syntax_error",
+    "assertion",
+    "timeout",
+    "import_error",
+    "no_tests",
+    "no_code",
+    "model_error",
+    "runtime_error",
+)
+_STATUS_CATEGORY = {
+    "timeout": "timeout",
+    "install_error": "import_error",
+    "no_tests": "no_tests",
+    "no_code": "no_code",
+    "error": "model_error",
+}
+_EXCEPTION_CATEGORY = {
+    **dict.fromkeys(("SyntaxError", "IndentationError", "TabError"), "syntax_error"),
+    **dict.fromkeys(("ModuleNotFoundError", "ImportError"), "import_error"),
+    "AssertionError": "assertion",
+}
+_SLIM_KEYS = ("id", "verified", "status", "error", "usage", "timings")
+_USAGE_KEYS = ("prompt_tokens", "completion_tokens", "total_tokens", "cost")
+_EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning)(?::.*)?$")
+_PIP_ERROR_LINE = re.compile(r"^ERROR: .+$")
+_MESSAGE_CHARS = 160
+
+
+@dataclass
+class RunRecords:
+    """What a run folder holds: dialogue records, model-error records, lines not read."""
+
+    dialogues: list[dict[str, Any]]
+    errors: list[dict[str, Any]]
+    skipped_lines: int = 0
+
+
+def build_report(
+    dialogues: Iterable[Mapping[str, Any]],
+    errors: Iterable[Mapping[str, Any]] = (),
+    *,
+    skipped_lines: int = 0,
+    top_errors: int = DEFAULT_TOP_ERRORS,
+) -> dict[str, Any]:
+    """The report of one run as JSON-ready data (``schema`` holds its version).
+
+    Args:
+        dialogues: Records of ``dialogues.jsonl`` (``Transcript.to_dict()`` dicts).
+        errors: Records of ``errors.jsonl`` (``{id, error, ...}``): dialogues lost to a
+            model error. One whose id also has a dialogue record (a retry) is not counted.
+        skipped_lines: Lines that were not whole records, reported as such.
+        top_errors: How many of the most frequent error messages to list.
+
+    Returns:
+        Counts, verified rate, cumulative pass rate by round, rounds histogram, failure
+        categories, top error messages, usage per role and timings.
+    """
+    records = [_slim(record) for record in dialogues]
+    done = {str(record.get("id")) for record in records}
+    keyed = {str(error.get("id", f"#{index}")): dict(error) for index, error in enumerate(errors)}
+    lost = [error for key, error in keyed.items() if key not in done]
+    total = len(records) + len(lost)
+    verified = [record for record in records if record.get("verified") is True]
+    failures = [(classify_failure(record), failure_message(record)) for record in records if not record.get("verified")]
+    failures += [("model_error", _model_error_message(error)) for error in lost]
+    return {
+        "schema": REPORT_SCHEMA,
+        "counts": {
+            "dialogues": total,
+            "records": len(records),
+            "model_error_records": len(lost),
+            "verified": len(verified),
+            "not_verified": total - len(verified),
+            "skipped_lines": skipped_lines,
+        },
+        "verified_rate": _ratio(len(verified), total),
+        "pass_at_round": _pass_at_round(records, total),
+        "rounds_histogram": _rounds_histogram(records),
+        "mean_rounds": _mean([_rounds(record) for record in records]),
+        "statuses": dict(sorted(Counter(str(record.get("status")) for record in records).items())),
+        "failures": _failure_counts(category for category, _ in failures),
+        "top_errors": _top_messages((message for _, message in failures), top_errors),
+        "usage": _usage_summary([*records, *lost], len(verified)),
+        "timings": _timings(records),
+    }
+
+
+def classify_failure(record: Mapping[str, Any]) -> str:
+    """The failure category of a non-verified dialogue (one of ``FAILURE_CATEGORIES``).
+
+    From the status first (timeout, install error, no tests, no code, model error), else
+    from the exception that ended the last run's output (syntax, assertion, import), else
+    ``runtime_error``.
+    """
+    category = _STATUS_CATEGORY.get(str(record.get("status")))
+    if category is not None:
+        return category
+    line = exception_line(_last_output(record))
+    if line is None:
+        return "runtime_error"
+    name = line.split(":", 1)[0].strip().rsplit(".", 1)[-1]
+    return _EXCEPTION_CATEGORY.get(name, "runtime_error")
+
+
+def failure_message(record: Mapping[str, Any]) -> str | None:
+    """The normalized error message that ended a dialogue, None when there is none.
+
+    The exception line of the last run's last traceback; for a failed ``pip install`` its
+    last ``ERROR:`` line; for a model error, the error; for a timeout or a dialogue without
+    tests or code, None (their category says it all).
+    """
+    status = record.get("status")
+    if status == "error":
+        return _model_error_message(record)
+    if status in ("timeout", "no_tests", "no_code"):
+        return None
+    output = _last_output(record)
+    if status == "install_error":
+        lines = [line.strip() for line in output.splitlines() if _PIP_ERROR_LINE.match(line.strip())]
+        return normalize_message(lines[-1]) if lines else "pip install failed"
+    line = exception_line(output)
+    return normalize_message(line) if line is not None else None
+
+
+def exception_line(output: str) -> str | None:
+    """The line naming the exception of the last traceback in ``output`` (None if none).
+
+    The first unindented line after a ``Traceback (most recent call last):`` header and
+    its frames; when no header is there (a syntax error), the last line that looks like
+    ``SomeError: message``.
+    """
+    found: str | None = None
+    in_traceback = False
+    for line in output.splitlines():
+        if line.startswith("Traceback (most recent call last):"):
+            in_traceback = True
+        elif in_traceback and line.strip() and not line[0].isspace():
+            found, in_traceback = line.strip(), False
+    if found is not None:
+        return found
+    lines = [line.strip() for line in output.splitlines() if _EXCEPTION_LINE.match(line.strip())]
+    return lines[-1] if lines else None
+
+
+def normalize_message(message: str) -> str:
+    """One error message in a form that groups alike ones: numbers and addresses masked, short."""
+    text = re.sub(r"0x[0-9a-fA-F]+", "0x…", message.strip())
+    text = re.sub(r"(?<![\w.])-?\d+(?:\.\d+)?(?!\w)", "N", text)
+    text = re.sub(r"\s+", " ", text)
+    return text if len(text) <= _MESSAGE_CHARS else text[: _MESSAGE_CHARS - 1] + "…"
+
+
+def render_markdown(report: Mapping[str, Any]) -> str:
+    """The report as Markdown: a summary, then one table per statistic."""
+    counts = report["counts"]
+    lines = [
+        "# AIEV run report",
+        "",
+        f"- dialogues: {counts['dialogues']} ({counts['records']} records, "
+        f"{counts['model_error_records']} lost to model errors)",
+        f"- verified: {counts['verified']} ({_percent(report['verified_rate'])})",
+        f"- mean rounds: {_number(report['mean_rounds'])}",
+    ]
+    if counts["skipped_lines"]:
+        lines.append(f"- lines skipped (not whole records): {counts['skipped_lines']}")
+    lines += _table(
+        "Pass rate by round (cumulative)",
+        ["round", "verified", "rate"],
+        [[row["round"], row["verified"], _percent(row["rate"])] for row in report["pass_at_round"]],
+    )
+    lines += _table(
+        "Rounds",
+        ["rounds", "dialogues", "verified"],
+        [[row["rounds"], row["dialogues"], row["verified"]] for row in report["rounds_histogram"]],
+    )
+    lines += _table("Failures", ["category", "dialogues"], [[k, v] for k, v in report["failures"].items() if v])
+    lines += _table(
+        "Top errors",
+        ["count", "message"],
+        [[e["count"], "`" + e["message"].replace("`", "'") + "`"] for e in report["top_errors"]],
+    )
+    lines += _usage_table(report["usage"])
+    lines += _timings_lines(report["timings"])
+    return "\n".join(lines) + "\n"
+
+
+def read_run(out_dir: str | os.PathLike[str]) -> RunRecords:
+    """The records of a run folder; lines that are not whole JSON objects are counted and skipped.
+
+    Raises:
+        DatasetError: The folder holds neither ``dialogues.jsonl`` nor ``errors.jsonl``.
+    """
+    folder = Path(out_dir)
+    paths = [folder / DIALOGUES_FILE, folder / ERRORS_FILE]
+    if not any(path.is_file() for path in paths):
+        raise DatasetError(f"{folder} has no {DIALOGUES_FILE}; give the --out folder of an `aiev generate` run")
+    run = RunRecords(dialogues=[], errors=[])
+    run.dialogues = [_slim(record) for record in _json_lines(paths[0], run)]
+    run.errors = list(_json_lines(paths[1], run))
+    return run
+
+
+def write_report(out_dir: str | os.PathLike[str], *, top_errors: int = DEFAULT_TOP_ERRORS) -> dict[str, Any]:
+    """Read a run folder and write ``report.json`` and ``report.md`` in it, each atomically.
+
+    Returns:
+        The report.
+
+    Raises:
+        DatasetError: The folder is not a run folder, or the report cannot be written.
+    """
+    folder = Path(out_dir)
+    run = read_run(folder)
+    report = build_report(run.dialogues, run.errors, skipped_lines=run.skipped_lines, top_errors=top_errors)
+    try:
+        _write_text_atomic(folder / REPORT_JSON, json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+        _write_text_atomic(folder / REPORT_MARKDOWN, render_markdown(report))
+    except OSError as exc:
+        raise DatasetError(f"cannot write the report in {folder}: {exc.strerror or exc}") from exc
+    return report
+
+
+def _json_lines(path: Path, run: RunRecords) -> Iterator[dict[str, Any]]:
+    if not path.is_file():
+        return
+    try:
+        with path.open(encoding="utf-8", errors="replace") as handle:
+            for line_no, line in enumerate(handle, start=1):
+                record = _parse(line)
+                if record is None and line.strip():
+                    run.skipped_lines += 1
+                    logger.warning("%s:%d is not a whole record; skipped", path, line_no)
+                elif record is not None:
+                    yield record
+    except OSError as exc:
+        raise DatasetError(f"cannot read {path}: {exc.strerror or exc}") from exc
+
+
+def _parse(line: str) -> dict[str, Any] | None:
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError:
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def _slim(record: Mapping[str, Any]) -> dict[str, Any]:
+    """What the report reads of a record: a big run's messages and programs stay out of memory."""
+    slim = {key: record[key] for key in _SLIM_KEYS if key in record}
+    slim["rounds"] = _rounds(record)
+    slim["executions"] = list(record.get("executions") or [])[-1:]
+    return slim
+
+
+def _rounds(record: Mapping[str, Any]) -> int:
+    rounds = record.get("rounds")
+    return rounds if isinstance(rounds, int) else len(record.get("executions") or [])
+
+
+def _pass_at_round(records: list[dict[str, Any]], total: int) -> list[dict[str, Any]]:
+    verified_at = Counter(_rounds(record) for record in records if record.get("verified") is True)
+    last = max((_rounds(record) for record in records), default=0)
+    rows, running = [], 0
+    for round_no in range(1, last + 1):
+        running += verified_at[round_no]
+        rows.append({"round": round_no, "verified": running, "rate": _ratio(running, total)})
+    return rows
+
+
+def _rounds_histogram(records: list[dict[str, Any]]) -> list[dict[str, int]]:
+    everyone = Counter(_rounds(record) for record in records)
+    verified = Counter(_rounds(record) for record in records if record.get("verified") is True)
+    return [{"rounds": n, "dialogues": everyone[n], "verified": verified[n]} for n in sorted(everyone)]
+
+
+def _failure_counts(categories: Iterable[str]) -> dict[str, int]:
+    counts = Counter(categories)
+    return {category: counts[category] for category in FAILURE_CATEGORIES}
+
+
+def _top_messages(messages: Iterable[str | None], top: int) -> list[dict[str, Any]]:
+    counts = Counter(message for message in messages if message)
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return [{"message": message, "count": count} for message, count in ranked[:top]]
+
+
+def _usage_summary(records: list[dict[str, Any]], verified: int) -> dict[str, Any]:
+    roles: dict[str, dict[str, float]] = {}
+    for record in records:
+        usage = record.get("usage")
+        for role, numbers in usage.items() if isinstance(usage, Mapping) else ():
+            if isinstance(numbers, Mapping):
+                sums = roles.setdefault(str(role), dict.fromkeys(_USAGE_KEYS, 0))
+                for key in _USAGE_KEYS:
+                    sums[key] += numbers.get(key) or 0
+    total = {key: sum(role[key] for role in roles.values()) for key in _USAGE_KEYS}
+    per_sample = {key: round(value / verified, 6) for key, value in total.items()} if verified else None
+    return {
+        "roles": {role: _rounded(sums) for role, sums in sorted(roles.items())},
+        "total": _rounded(total),
+        "per_verified_sample": per_sample,
+    }
+
+
+def _rounded(usage: Mapping[str, float]) -> dict[str, float]:
+    return {key: round(value, 6) if key == "cost" else int(value) for key, value in usage.items()}
+
+
+def _timings(records: list[dict[str, Any]]) -> dict[str, Any]:
+    timings = [record["timings"] for record in records if isinstance(record.get("timings"), Mapping)]
+    sums = {key: round(sum(float(t.get(key) or 0) for t in timings), 3) for key in ("wall_s", "model_s", "execution_s")}
+    starts = [t for t in (_instant(timing.get("started_at")) for timing in timings) if t is not None]
+    ends = [t for t in (_instant(timing.get("ended_at")) for timing in timings) if t is not None]
+    return {
+        **sums,
+        "span_s": round((max(ends) - min(starts)).total_seconds(), 3) if starts and ends else None,
+        "started_at": min(starts).isoformat() if starts else None,
+        "ended_at": max(ends).isoformat() if ends else None,
+    }
+
+
+def _instant(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _last_output(record: Mapping[str, Any]) -> str:
+    executions = record.get("executions") or []
+    last = executions[-1] if executions and isinstance(executions[-1], Mapping) else {}
+    return str(last.get("output") or "")
+
+
+def _model_error_message(error: Mapping[str, Any]) -> str:
+    return normalize_message(str(error.get("error") or "model error"))
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return round(part / whole, 6) if whole else None
+
+
+def _mean(values: list[int]) -> float | None:
+    return round(sum(values) / len(values), 6) if values else None
+
+
+def _percent(rate: float | None) -> str:
+    return "n/a" if rate is None else f"{rate * 100:.1f}%"
+
+
+def _number(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
+def _table(title: str, header: list[str], rows: list[list[Any]]) -> list[str]:
+    lines = ["", f"## {title}", ""]
+    if not rows:
+        return [*lines, "(none)"]
+    lines.append("| " + " | ".join(header) + " |")
+    lines.append("|" + "---|" * len(header))
+    lines += ["| " + " | ".join(str(cell).replace("|", "\\|") for cell in row) + " |" for row in rows]
+    return lines
+
+
+def _usage_table(usage: Mapping[str, Any]) -> list[str]:
+    rows = [[role, *(_usage_cells(numbers))] for role, numbers in usage["roles"].items()]
+    rows.append(["**total**", *(_usage_cells(usage["total"]))])
+    if usage["per_verified_sample"] is not None:
+        rows.append(["per verified sample", *(_usage_cells(usage["per_verified_sample"], ".1f"))])
+    return _table("Tokens and cost", ["role", "prompt", "completion", "total", "cost"], rows)
+
+
+def _usage_cells(numbers: Mapping[str, float], tokens_format: str = ",.0f") -> list[str]:
+    tokens = [format(numbers[key], tokens_format) for key in _USAGE_KEYS[:3]]
+    return [*tokens, f"{numbers['cost']:.4f}"]
+
+
+def _timings_lines(timings: Mapping[str, Any]) -> list[str]:
+    span = "n/a" if timings["span_s"] is None else f"{timings['span_s']:.1f} s"
+    return [
+        "",
+        "## Time",
+        "",
+        f"- wall time, summed over dialogues: {timings['wall_s']:.1f} s "
+        f"(model {timings['model_s']:.1f} s, execution {timings['execution_s']:.1f} s)",
+        f"- span: {span} (from {timings['started_at'] or 'n/a'} to {timings['ended_at'] or 'n/a'})",
+    ]
+
+
+def _write_text_atomic(path: Path, text: str) -> None:
+    handle_fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle_fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
