@@ -88,9 +88,7 @@ def test_missing_model_file_says_how_to_fetch(tmp_path: Path) -> None:
         LlamaCppClient({"model": MODEL, "model_path": str(tmp_path / "absent.gguf")})
 
 
-def test_known_model_without_model_path_must_be_fetched_first(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_known_model_without_model_path_must_be_fetched_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AIEV_MODEL_CACHE", str(tmp_path))
     with pytest.raises(ModelUnavailable, match=f"aiev models fetch {MODEL}"):
         LlamaCppClient({"model": MODEL})
