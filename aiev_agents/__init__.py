@@ -13,6 +13,7 @@ from typing import Any
 
 from .config import AievConfig, load_config
 from .errors import AievError, ConfigError, ModelUnavailable, SandboxUnavailable, SeedError
+from .sandbox.settings import SandboxSettings
 from .seeds import Seed
 from .transcript import ExecutionResult, Transcript, Turn
 
@@ -40,6 +41,7 @@ __all__ = [
     "ModelUnavailable",
     "ProgrammerAgent",
     "QuestionerAgent",
+    "SandboxSettings",
     "SandboxUnavailable",
     "Seed",
     "SeedError",

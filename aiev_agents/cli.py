@@ -51,6 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument("--no-progress", action="store_true", help="one line per dialogue, no progress bar")
     generate.add_argument("--backend", choices=["threads", "ray"], default="threads", help="where dialogues run")
     generate.add_argument("--address", help="with --backend ray: the cluster address (default: local Ray)")
+    generate.add_argument("--log-db", type=Path, help="also keep AG2's sqlite runtime log of every LLM call here")
     generate.set_defaults(func=_cmd_generate)
 
     chat = commands.add_parser("chat", help="run one dialogue and print it turn by turn")
@@ -71,9 +72,13 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--if-missing", action="store_true", help="do nothing when a current image exists")
     build.set_defaults(func=_cmd_sandbox_build)
 
+    from .cli_data import add_commands as add_data_commands
+    from .cli_models import add_commands as add_model_commands
     from .cli_tools import add_commands as add_tool_commands
 
+    add_model_commands(commands)
     add_tool_commands(commands)
+    add_data_commands(commands)
     return parser
 
 
@@ -95,6 +100,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
         force=args.force,
         backend=args.backend,
         ray_address=args.address,
+        log_db=args.log_db,
     )
     with progress_events(bar=sys.stderr.isatty() and not args.no_progress) as events:
         summary = Generation(config, options=options, events=events).run(args.seeds, out)

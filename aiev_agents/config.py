@@ -18,6 +18,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from .curate.settings import CurateSettings
 from .errors import ConfigError
 from .sandbox.settings import SandboxSettings
 
@@ -59,7 +60,7 @@ class ModelSpec(_Strict):
     n_ctx: int = Field(8192, gt=0, description="llama_cpp: context length in tokens.")
     n_threads: int | None = Field(None, gt=0, description="llama_cpp: CPU threads; default all cores.")
 
-    @field_validator("api_key", "base_url", mode="before")
+    @field_validator("api_key", "base_url", "model_path", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: Any) -> Any:
         return None if value == "" else value
@@ -164,6 +165,7 @@ class AievConfig(_Strict):
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
     dialogue: DialogueSettings = Field(default_factory=DialogueSettings)
     output: OutputSettings = Field(default_factory=OutputSettings)
+    curate: CurateSettings = Field(default_factory=CurateSettings)
 
     @model_validator(mode="after")
     def _roles_name_known_models(self) -> AievConfig:
@@ -199,7 +201,7 @@ class AievConfig(_Strict):
         Secrets and operational settings (endpoint, retries, concurrency, Docker host) are
         left out, so restarting a server on another port does not make a new dataset.
         """
-        data = self.model_dump(mode="json", exclude={"output": True, "sandbox": {"docker_host"}})
+        data = self.model_dump(mode="json", exclude={"output": True, "curate": True, "sandbox": {"docker_host"}})
         for spec in data["models"].values():
             for key in _OPERATIONAL_MODEL_KEYS:
                 spec.pop(key, None)

@@ -59,6 +59,7 @@ class _Dialogue:
         self.execution_s = 0.0
         self.last_answer = ""
         self.last_program = ""
+        self.last_call_id: str | None = None
         self.problem = ""
         self.side_turns: list[Turn] = []
         self.hidden_tests: list[str] = []
@@ -70,7 +71,7 @@ class _Dialogue:
         """Run until a pass or ``max_rounds`` programs; returns the problem statement."""
         self._record("system", self.programmer.name, self.programmer.system_message)
         problem = self.problem = self._propose()
-        self._record("user", self.questioner.name, problem)
+        self._record("user", self.questioner.name, problem, None if self.seed.problem else self.last_call_id)
         self.programmer_view.append({"role": "user", "content": problem})
         self._write_hidden_tests(problem)
         for round_no in range(1, max_rounds + 1):
@@ -110,7 +111,7 @@ class _Dialogue:
     def _answer(self) -> str:
         answer = self._ask(self.programmer, _merge_consecutive(self.programmer_view))
         self.last_answer = answer
-        self._record("assistant", self.programmer.name, answer)
+        self._record("assistant", self.programmer.name, answer, self.last_call_id)
         self.programmer_view.append({"role": "assistant", "content": answer})
         return answer
 
@@ -124,7 +125,7 @@ class _Dialogue:
                     self.side_turns.append(Turn(role="assistant", name=reviewer.name, content=review))
                     break
                 self.critiques_left[id(reviewer)] -= 1
-                self._record("user", reviewer.name, review)
+                self._record("user", reviewer.name, review, self.last_call_id)
                 self.programmer_view.append({"role": "user", "content": review})
                 answer = self._answer()
         return answer
@@ -156,22 +157,25 @@ class _Dialogue:
         self.questioner_view.append({"role": "user", "content": request})
         explanation = self._ask(self.questioner, self.questioner_view)
         self.questioner_view.append({"role": "assistant", "content": explanation})
-        self._record("user", self.questioner.name, explanation)
+        self._record("user", self.questioner.name, explanation, self.last_call_id)
         self.programmer_view.append({"role": "user", "content": explanation})
 
     def _ask(self, agent: Any, messages: list[Message]) -> str:
         with self.model_gate(agent):
             started = time.perf_counter()
+            known = _response_ids(agent)
             try:
                 reply = agent.generate_reply(messages=messages)
             except (openai.APIError, TimeoutError) as exc:
                 raise ModelUnavailable(_model_error_message(agent, exc)) from exc
             finally:
                 self.model_s += time.perf_counter() - started
+        new_ids = [key for key in _response_ids(agent) if key not in known]
+        self.last_call_id = new_ids[-1] if new_ids else None
         return _content(reply)
 
-    def _record(self, role: str, name: str, content: str) -> None:
-        turn = Turn(role=role, name=name, content=content)
+    def _record(self, role: str, name: str, content: str, call_id: str | None = None) -> None:
+        turn = Turn(role=role, name=name, content=content, call_id=call_id)
         self.turns.append(turn)
         if self.on_turn is not None:
             self.on_turn(turn)
@@ -273,6 +277,12 @@ def _merge_consecutive(messages: list[Message]) -> list[Message]:
         else:
             merged.append(dict(message))
     return merged
+
+
+def _response_ids(agent: Any) -> list[str]:
+    """Ids of the responses AG2's client has seen, oldest first (empty for a non-LLM agent)."""
+    metadata = getattr(getattr(agent, "client", None), "_response_metadata", None)
+    return list(metadata) if isinstance(metadata, dict) else []
 
 
 def _content(reply: Any) -> str:

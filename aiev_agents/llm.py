@@ -45,8 +45,15 @@ def llm_config_for(spec: ModelSpec) -> dict[str, Any]:
 
 
 def _default_price(spec: ModelSpec) -> tuple[float, float] | None:
-    """Self-hosted models cost nothing per token; AG2 knows OpenAI's own prices."""
-    return (0.0, 0.0) if spec.backend == "openai_compatible" else None
+    """AG2's price table for OpenAI's own models; 0 for the rest (self-hosted, unknown names).
+
+    Giving AG2 an explicit 0 also keeps it from printing a warning on every call.
+    """
+    from autogen.oai.openai_utils import OAI_PRICE1K
+
+    if spec.backend == "openai" and spec.model in OAI_PRICE1K:
+        return None
+    return (0.0, 0.0)
 
 
 def _llama_cpp_entry(spec: ModelSpec) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from .dialogue import run_dialogue
 from .errors import ConfigError, ModelUnavailable, SeedError
 from .llm_cache import CACHE_FILE, SqliteLLMCache
 from .manifest import RunManifest, Session, load_manifest, now_iso, save_manifest
+from .runtime_log import start_runtime_log, stop_runtime_log
 from .seeds import Seed, read_seed_files
 from .store import DialogueStore, ErrorLog
 from .transcript import Transcript, Turn
@@ -43,6 +44,7 @@ class GenerationOptions:
     max_consecutive_model_errors: int = 5
     backend: str = "threads"  # threads | ray
     ray_address: str | None = None
+    log_db: Path | None = None  # AG2's sqlite runtime log (threads backend)
 
 
 @dataclass
@@ -218,6 +220,15 @@ class _Run:
         self.cache = cache
         self.consecutive_model_errors = 0
         self.last_model_error: ModelUnavailable | None = None
+        self.log_session: str | None = None
+
+    def _start_log(self, workers: list[Any]) -> None:
+        if self.options.log_db is None:
+            return
+        if self.options.backend != "threads":
+            raise ConfigError("--log-db works with the threads backend only")
+        agents = [agent for worker in workers for agent in (worker.questioner, worker.programmer, *worker.extras)]
+        self.log_session = start_runtime_log(self.options.log_db, agents)
 
     def execute(self, seeds: list[Seed]) -> None:
         if not seeds or self._limit_reached():
@@ -227,8 +238,11 @@ class _Run:
         backend = self.generation.make_backend()
         workers = backend.start(count, self.cache)
         try:
+            self._start_log(workers)
             self._schedule(iter(seeds), workers, backend)
         finally:
+            if self.log_session is not None:
+                stop_runtime_log()
             backend.close(workers)
         failed_throughout = self.summary.dialogues == 0 and self.summary.model_errors > 0
         if self.last_model_error is not None and (self.summary.stop_reason == "model_errors" or failed_throughout):
@@ -267,6 +281,8 @@ class _Run:
         except ModelUnavailable as exc:
             self._model_error(seed, exc)
             return
+        if self.log_session is not None:
+            transcript.trace = {"ag2_log_db": str(self.options.log_db), "ag2_session_id": self.log_session}
         self.store.append(transcript.to_dict())
         self.manifest.add(transcript)
         save_manifest(self.manifest, self.store.dir)

@@ -52,11 +52,16 @@ class Execution(ExecutionResult):
 
 
 class Turn(_Record):
-    """One message of the programmer's view of the dialogue, with who said it."""
+    """One message of the programmer's view of the dialogue, with who said it.
+
+    ``call_id`` is the id of the LLM response that produced a model's turn (the ``id`` of
+    the response in AG2's runtime log), so a sample can be traced to its raw calls.
+    """
 
     role: ChatRole
     name: str
     content: str
+    call_id: str | None = None
 
 
 class Usage(_Record):
@@ -108,6 +113,7 @@ class Transcript(_Record):
     usage: dict[str, Usage]
     timings: Timings
     config_hash: str | None = None
+    trace: dict[str, Any] = Field(default_factory=dict)
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 

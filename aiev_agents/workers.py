@@ -41,9 +41,7 @@ class Agents:
 
     def start(self) -> None:
         """Make the sandbox ready before any model is called (fails fast when Docker is down)."""
-        start = getattr(self.executor.code_executor, "start", None)
-        if callable(start):
-            start()
+        self.executor.start()
 
     def close(self) -> None:
         self.executor.close()

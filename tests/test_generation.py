@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -216,3 +217,22 @@ def test_kill_9_loses_only_dialogues_in_flight_and_leaves_no_container_after_the
 def _lines(out: Path) -> list[str]:
     path = out / "dialogues.jsonl"
     return path.read_text().splitlines() if path.exists() else []
+
+
+def test_ag2_runtime_log_holds_every_call_and_records_point_into_it(
+    tmp_path: Path, sandbox_settings: SandboxSettings
+) -> None:
+    seeds = write_seeds(tmp_path, [json.dumps({"id": "logged", "snippet": programs.SNIPPET})])
+    log_db = tmp_path / "ag2.sqlite"
+    with ScriptedServer({"questioner": [programs.PROBLEM], "programmer": [programs.GOOD]}, key=key_by_role) as server:
+        config = write_config(tmp_path, server.base_url, sandbox_settings.image)
+        generate(config, seeds, tmp_path / "out", log_db=log_db)
+    record = records(tmp_path / "out")[0]
+    call_ids = [turn["call_id"] for turn in record["messages"] if turn["call_id"]]
+    with sqlite3.connect(log_db) as db:
+        logged = [json.loads(row[0])["id"] for row in db.execute("SELECT response FROM chat_completions")]
+        agents = {row[0] for row in db.execute("SELECT name FROM agents")}
+    assert len(call_ids) == 2
+    assert sorted(call_ids) == sorted(logged)
+    assert agents == {"questioner", "programmer"}
+    assert record["trace"]["ag2_session_id"]

@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 from autogen import ConversableAgent
 
 from ..config import AievConfig, RoleSpec
+from ..errors import ConfigError
 from ..llm import llm_config_for, register_backend
 from .prompts import read_prompt, read_prompt_file
 
@@ -19,6 +20,8 @@ class AievRole(ConversableAgent):
     """
 
     role_name: ClassVar[str] = ""
+    #: A role that ships no prompt file may give its default system prompt here.
+    default_prompt: ClassVar[str | None] = None
 
     def __init__(
         self,
@@ -31,21 +34,43 @@ class AievRole(ConversableAgent):
         kwargs.setdefault("code_execution_config", False)
         super().__init__(
             name=name or self.role_name,
-            system_message=system_message if system_message is not None else read_prompt(self.role_name),
+            system_message=system_message if system_message is not None else self.default_system_message(),
             llm_config=llm_config,
             **kwargs,
         )
 
     @classmethod
-    def from_config(cls, config: AievConfig, *, role: str | None = None, **kwargs: Any) -> AievRole:
+    def default_system_message(cls) -> str:
+        """The shipped prompt of this role (``prompts/<role_name>.md``), or ``default_prompt``.
+
+        Raises:
+            ConfigError: The role ships no prompt and sets no ``default_prompt``.
+        """
+        if cls.default_prompt is not None:
+            return cls.default_prompt
+        try:
+            return read_prompt(cls.role_name)
+        except FileNotFoundError:
+            raise ConfigError(
+                f"role '{cls.role_name}' ({cls.__name__}) has no shipped prompt: pass system_message=..., "
+                "set the class attribute default_prompt, or give `prompt:` in the config"
+            ) from None
+
+    @classmethod
+    def from_config(
+        cls, config: AievConfig, *, role: str | None = None, model: str | None = None, **kwargs: Any
+    ) -> AievRole:
         """Build the role as ``config.roles.<role>`` describes it (default: ``role_name``).
 
-        The entry's ``options`` are constructor arguments; keyword arguments given here
-        override both them and the rest of the entry (AG2 constructor arguments).
+        Args:
+            config: A loaded config.
+            role: The key under ``roles:``; it need not exist when ``model`` is given.
+            model: A name under ``models:`` that overrides the role's model.
+            **kwargs: AG2 constructor arguments; they override the entry's ``options``.
         """
         key = role or cls.role_name
-        entry: RoleSpec = getattr(config.roles, key)
-        spec = config.model_for(key)
+        entry: RoleSpec = getattr(config.roles, key, None) or RoleSpec(model=model)
+        spec = config.models[model] if model is not None else config.model_for(key)
         kwargs = {**entry.options, **kwargs}
         kwargs.setdefault("name", key)
         kwargs.setdefault("system_message", _system_message(entry))

@@ -69,6 +69,12 @@ class ExecutorAgent(ConversableAgent):
         self.last_execution = execution
         return execution, notes
 
+    def start(self) -> None:
+        """Make the sandbox ready now (fails fast when Docker is down), not at the first run."""
+        start = getattr(self.code_executor, "start", None)
+        if callable(start):
+            start()
+
     def close(self) -> None:
         """Stop the sandbox behind the executor (its container is removed)."""
         stop = getattr(self.code_executor, "stop", None)
