@@ -56,6 +56,9 @@ class ModelSpec(_Strict):
         None,
         description="USD per 1,000 prompt and completion tokens; default: AG2's table for OpenAI, else 0.",
     )
+    params: dict[str, Any] = Field(
+        default_factory=dict, description="More sampling parameters for the backend (top_p, repeat_penalty, ...)."
+    )
     model_path: Path | None = Field(None, description="llama_cpp: path of a GGUF file.")
     n_ctx: int = Field(8192, gt=0, description="llama_cpp: context length in tokens.")
     n_threads: int | None = Field(None, gt=0, description="llama_cpp: CPU threads; default all cores.")

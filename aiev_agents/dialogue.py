@@ -71,8 +71,9 @@ class _Dialogue:
         """Run until a pass or ``max_rounds`` programs; returns the problem statement."""
         self._record("system", self.programmer.name, self.programmer.system_message)
         problem = self.problem = self._propose()
-        self._record("user", self.questioner.name, problem, None if self.seed.problem else self.last_call_id)
-        self.programmer_view.append({"role": "user", "content": problem})
+        task = _task_message(self.programmer, problem)
+        self._record("user", self.questioner.name, task, None if self.seed.problem else self.last_call_id)
+        self.programmer_view.append({"role": "user", "content": task})
         self._write_hidden_tests(problem)
         for round_no in range(1, max_rounds + 1):
             execution = self._program_and_run(round_no)
@@ -277,6 +278,11 @@ def _merge_consecutive(messages: list[Message]) -> list[Message]:
         else:
             merged.append(dict(message))
     return merged
+
+
+def _task_message(programmer: Any, problem: str) -> str:
+    task_message = getattr(programmer, "task_message", None)
+    return task_message(problem) if callable(task_message) else problem
 
 
 def _response_ids(agent: Any) -> list[str]:

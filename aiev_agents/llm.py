@@ -41,6 +41,7 @@ def llm_config_for(spec: ModelSpec) -> dict[str, Any]:
         entry["max_tokens"] = spec.max_tokens
     if spec.seed is not None and spec.backend != "llama_cpp":
         entry["seed"] = spec.seed
+    entry.update(spec.params)
     return {"config_list": [entry], "cache_seed": None}
 
 
