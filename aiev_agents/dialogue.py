@@ -223,6 +223,7 @@ def run_dialogue(
     started_at, started = _now(), time.perf_counter()
     usage_before = {agent.name: _usage(agent) for agent in (*extras, questioner, programmer)}
 
+    executor.reset_sandbox()  # initialization: no package from an earlier dialogue may help this one pass
     dialogue = _Dialogue(seed, questioner, programmer, executor, on_turn, model_gate, extras)
     problem = dialogue.run(rounds_limit)
 

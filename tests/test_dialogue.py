@@ -158,3 +158,13 @@ def test_transcript_round_trips_through_json(executor: ExecutorAgent) -> None:
     data = transcript.to_dict()
     assert data["schema"] == 1
     assert Transcript.from_dict(data) == transcript
+
+
+def test_packages_of_an_earlier_dialogue_are_gone_in_the_next(executor: ExecutorAgent) -> None:
+    dialogue(executor, {"id": "installs", "problem": "Render a table."}, [], [programs.WITH_PACKAGE])
+    undeclared = programs.WITH_PACKAGE.split("```python", 1)[1]
+    transcript = dialogue(
+        executor, {"id": "relies", "problem": "Render a table again."}, [], ["```python" + undeclared], max_rounds=1
+    )
+    assert transcript.verified is False
+    assert "ModuleNotFoundError: No module named 'tabulate'" in transcript.executions[0].output

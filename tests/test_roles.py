@@ -163,4 +163,3 @@ def test_an_extra_role_without_a_known_place_is_refused(executor: ExecutorAgent)
                 executor=executor,
                 extras=[misplaced],
             )
-

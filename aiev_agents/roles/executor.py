@@ -75,6 +75,12 @@ class ExecutorAgent(ConversableAgent):
         if callable(start):
             start()
 
+    def reset_sandbox(self) -> None:
+        """A clean sandbox for a new dialogue: packages an earlier dialogue installed are gone."""
+        reset = getattr(self.code_executor, "reset", None)
+        if callable(reset):
+            reset()
+
     def close(self) -> None:
         """Stop the sandbox behind the executor (its container is removed)."""
         stop = getattr(self.code_executor, "stop", None)

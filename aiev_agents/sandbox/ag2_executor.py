@@ -56,9 +56,7 @@ class DockerCodeExecutor:
         >>> agent = ConversableAgent("executor", code_execution_config=config)  # doctest: +SKIP
     """
 
-    def __init__(
-        self, settings: SandboxSettings | None = None, *, sandbox: DockerSandbox | None = None
-    ) -> None:
+    def __init__(self, settings: SandboxSettings | None = None, *, sandbox: DockerSandbox | None = None) -> None:
         """Wrap ``sandbox``, or a new one made from ``settings``; contacts nothing yet.
 
         Raises:
@@ -85,9 +83,7 @@ class DockerCodeExecutor:
             execution = ExecutionResult(status="no_code", exit_code=1, output=NO_CODE_MESSAGE)
         else:
             execution = self.sandbox.execute(program.python, program.packages)
-        logger.info(
-            "Program %s (exit %s, %s tests)", execution.status, execution.exit_code, execution.tests_run
-        )
+        logger.info("Program %s (exit %s, %s tests)", execution.status, execution.exit_code, execution.tests_run)
         return ProgramResult(
             exit_code=0 if execution.passed else (execution.exit_code or 1),
             output=_render(execution, program),
@@ -95,6 +91,11 @@ class DockerCodeExecutor:
             ignored_shell_lines=program.ignored_shell_lines,
             rejected_packages=program.rejected,
         )
+
+    def reset(self) -> None:
+        """Forget the packages installed so far: the next program starts from the image alone."""
+        if self.sandbox.container_name is not None:
+            self.sandbox.reset()
 
     def restart(self) -> None:
         """Give the sandbox a fresh container (if it has one; else it starts on first use)."""
@@ -134,9 +135,7 @@ def _render(execution: ExecutionResult, program: Program) -> str:
     if program.rejected:
         notes.append("Not installed (only plain requirements are): " + " ".join(program.rejected))
     if program.ignored_shell_lines:
-        notes.append(
-            "Not run (shell blocks only supply pip installs): " + "; ".join(program.ignored_shell_lines)
-        )
+        notes.append("Not run (shell blocks only supply pip installs): " + "; ".join(program.ignored_shell_lines))
     text = execution.output
     if notes and text and not text.endswith("\n"):
         text += "\n"

@@ -1,128 +1,72 @@
-"""Run model-written Python programs in one long-lived Docker container.
+"""Run model-written Python programs in a locked-down Docker container with a warm runner.
 
-What is and is not a security boundary, in this first version:
+What is and is not a security boundary (``docs/sandbox.md`` has the whole threat model):
 
-* The boundary is the container: Linux namespaces and cgroups as configured by the
-  Docker engine, plus limits on memory (swap included), CPU, process count, wall-clock
-  time per run and output size. Nothing of the host is mounted, except the CA bundle
-  (read-only) when ``ca_bundle`` is set.
-* The program runs as **root inside the container**, with Docker's default capabilities
-  and seccomp profile. There is no user-namespace remapping, no gVisor and no disk quota:
-  a kernel or engine escape is not defended against, nor is filling the disk.
-* The network is whatever ``settings.network`` says: ``bridge`` (the default) lets a
-  program reach anything the host can; ``none`` cuts it off (then ``pip install`` fails).
-* Runs share the container: the working directory is emptied before each run, but
-  installed packages, files outside it and stray processes that left their process
-  group persist until the container is recreated.
-* The test counts come from the harness inside the container; a program that wanted
-  to could forge them. They guard against programs that run no tests, not against
-  hostile ones.
+* The boundary is the container: Linux namespaces, cgroups and Docker's default seccomp
+  profile, configured by the engine. The program runs as a non-root uid (65534 by default,
+  no /etc/passwd entry needed) with no capabilities and ``no-new-privileges``; the image is
+  read-only and the only writable places are size-limited tmpfs (workdir, /tmp, /dev/shm).
+  Memory (swap included), CPU, process count, wall-clock time, CPU time and output are
+  limited. Nothing of the host is visible but the runner's code and socket folders (and the
+  CA bundle when the program has network).
+* No network by default: the program's container has ``network_mode=none``. Packages are
+  installed by a separate, short-lived installer container with network (see
+  :mod:`aiev_agents.sandbox.installer`); pip runs package build code there, never the
+  program.
+* Not defended against: kernel or engine escapes (no user-namespace remapping, no gVisor),
+  CPU side channels, and a program forging its test counts (they come from the harness in
+  the program's own process: evidence that tests ran, not proof against a hostile program).
+* Runs share a container: before each run every process of the program uid is killed and
+  the workdir, /tmp and /dev/shm are emptied; installed packages stay until :meth:`reset`.
 """
 
 from __future__ import annotations
 
 import atexit
-import io
 import logging
-import os
+import math
 import secrets
-import shlex
-import socket
-import tarfile
+import signal
 import threading
-import time
-from dataclasses import dataclass, field
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
-import docker
-from docker.utils.socket import frames_iter
-
-from aiev_agents.errors import SandboxUnavailable
-from aiev_agents.sandbox.harness import NONCE_ENV, split_counts
-from aiev_agents.sandbox.image import ENGINE_ERRORS as _ENGINE_ERRORS
+from aiev_agents.sandbox.container import (
+    CA_BUNDLE_PATH,
+    LABEL_HOST,
+    LABEL_PID,
+    LABEL_SANDBOX,
+    SandboxContainer,
+    remove_sandbox,
+    start_sandbox,
+    sweep_orphans,
+)
+from aiev_agents.sandbox.harness import split_counts
 from aiev_agents.sandbox.image import connect, ensure_image
+from aiev_agents.sandbox.installer import InstallOutcome, check_requirements, generation_dir, install
+from aiev_agents.sandbox.runner_client import RunnerGone
 from aiev_agents.sandbox.settings import SandboxSettings
+from aiev_agents.sandbox.wire import unb64
 from aiev_agents.transcript import ExecutionResult, ExecutionStatus
+
+__all__ = [
+    "CA_BUNDLE_PATH",
+    "LABEL_HOST",
+    "LABEL_PID",
+    "LABEL_SANDBOX",
+    "DockerSandbox",
+    "InstallOutcome",
+]
 
 logger = logging.getLogger(__name__)
 
-LABEL_SANDBOX = "aiev-agents.sandbox"
-LABEL_PID = "aiev-agents.owner-pid"
-LABEL_HOST = "aiev-agents.owner-host"
-CA_BUNDLE_PATH = "/etc/aiev/ca-bundle.crt"
-HARNESS_DIR = "/opt/aiev"
-HARNESS_PATH = f"{HARNESS_DIR}/harness.py"
-STREAM_GRACE_S = 10.0  # past the time limit, a still-open output stream counts as stalled
-_ENV = {
-    "PYTHONUNBUFFERED": "1",
-    "PYTHONDONTWRITEBYTECODE": "1",
-    "PIP_DISABLE_PIP_VERSION_CHECK": "1",
-    "PIP_ROOT_USER_ACTION": "ignore",
-    "PIP_NO_INPUT": "1",
-}
-
-
-@dataclass(frozen=True)
-class InstallOutcome:
-    """What one ``pip install`` in the sandbox produced."""
-
-    exit_code: int
-    output: str
-    duration_s: float
-    packages: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return self.exit_code == 0
-
-
-class SandboxCrashed(Exception):
-    """The container died or vanished during a call; internal, never raised to callers."""
-
-
-class _Captured:
-    """Bounded output and exit of one exec: the first ``limit`` bytes and a short tail."""
-
-    TAIL_BYTES = 4096
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.head = bytearray()
-        self.tail = bytearray()
-        self.truncated = False
-        self.exit_code: int | None = None
-        self.duration_s = 0.0
-        self.stalled = False
-
-    def add(self, data: bytes) -> None:
-        room = self.limit - len(self.head)
-        if room > 0:
-            self.head += data[:room]
-            data = data[room:]
-        if data:
-            self.truncated = True
-            self.tail = (self.tail + data)[-self.TAIL_BYTES :]
-
-    def timed_out(self, limit: float) -> bool:
-        """Killed by ``timeout`` (exit 137 at or past the limit), or stalled past it."""
-        killed_late = self.exit_code == 137 and self.duration_s >= limit
-        return self.stalled or self.exit_code == 124 or killed_late
-
-    def split(self, nonce: str | None) -> tuple[str, dict[str, int]]:
-        """Output text without the harness's counts line, and the counts ({} if absent)."""
-        head, counts = split_counts(bytes(self.head), nonce) if nonce else (bytes(self.head), None)
-        if self.truncated and nonce:
-            _, counts = split_counts(bytes(self.head[-256:] + self.tail), nonce)
-        text = head.decode("utf-8", errors="replace")
-        if self.truncated:
-            text += f"\n[output truncated: only the first {self.limit} bytes are kept]"
-        return text, counts or {}
+RUN_GRACE_S = 15.0  # past the time limit: the runner's kills and clean-up, then it counts as gone
+CONTROL_TIMEOUT_S = 15.0
 
 
 class DockerSandbox:
-    """One container that installs packages and runs programs, one at a time.
+    """One container that runs programs one at a time, through its warm runner.
+
+    Not thread-safe: one user at a time (a :class:`SandboxPool` hands sandboxes out).
 
     Example:
         >>> with DockerSandbox(SandboxSettings(image="aiev-sandbox:latest")) as box:  # doctest: +SKIP
@@ -135,52 +79,44 @@ class DockerSandbox:
         self.settings = settings or SandboxSettings()
         self._client = client
         self._own_client = client is None
-        self._container: Any = None
+        self._box: SandboxContainer | None = None
         self._broken = False
+        self._generation = 0
         self._installed: set[str] = set()
+        self._lock = threading.Lock()
 
     @property
     def container_name(self) -> str | None:
         """Name of the live container, or None when stopped."""
-        return self._container.name if self._container is not None else None
+        return self._box.name if self._box is not None else None
 
     # -- lifecycle ---------------------------------------------------------------------
 
     def start(self) -> None:
-        """Connect, sweep orphans, ensure the image and start the container (idempotent).
+        """Connect, sweep orphans, ensure the image, start the container and its runner (idempotent).
 
         Raises:
             SandboxUnavailable: The engine, the image or the container cannot be used.
         """
-        if self._container is not None:
+        if self._box is not None:
             return
         if self._client is None:
             self._client = connect(self.settings.docker_host)
-        client = self._client
-        _sweep_orphans(client)
-        ensure_image(client, self.settings.image, pull=self.settings.pull)
-        self._container = self._create_container(client)
+        sweep_orphans(self._client, self.settings.state_dir)
+        ensure_image(self._client, self.settings.image, pull=self.settings.pull)
+        self._box = start_sandbox(self._client, self.settings)
+        self._broken = False
         atexit.register(self.stop)
-        try:
-            self._put_files({"harness.py": harness_source()})
-        except SandboxCrashed as exc:
-            self.stop()
-            raise SandboxUnavailable(f"Cannot copy the harness into the sandbox: {exc}") from exc
-        logger.info("Sandbox %s started from %s", self._container.name, self.settings.image)
+        logger.info("Sandbox %s started from %s", self._box.name, self.settings.image)
 
     def stop(self) -> None:
-        """Remove the container (force); safe to call twice."""
+        """Remove the container, its volume and host folder; safe to call twice."""
         atexit.unregister(self.stop)
-        container, self._container = self._container, None
+        box, self._box = self._box, None
         self._installed.clear()
-        if container is not None:
-            try:
-                container.remove(force=True)
-                logger.info("Sandbox %s removed", container.name)
-            except docker.errors.NotFound:
-                pass
-            except _ENGINE_ERRORS as exc:
-                logger.warning("Could not remove sandbox %s: %s", container.name, exc)
+        if box is not None:
+            box.runner.close()
+            remove_sandbox(self._client, box.container, box.volume, box.host_dir)
         if self._own_client and self._client is not None:
             self._client.close()
             self._client = None
@@ -188,8 +124,20 @@ class DockerSandbox:
     def restart(self) -> None:
         """Replace the container by a fresh one."""
         self.stop()
-        self._broken = False
         self.start()
+
+    def reset(self) -> None:
+        """Make the sandbox as good as new for another user: no leftover process, empty
+        scratch folders, no installed package (a new package generation)."""
+        self._generation += 1
+        self._installed.clear()
+        if self._box is None or self._broken:
+            return
+        try:
+            reply = self._box.runner.request({"op": "clean"}, timeout=CONTROL_TIMEOUT_S)
+            self._broken = not (reply.get("ok") and reply.get("clean"))
+        except RunnerGone:
+            self._broken = True
 
     def __enter__(self) -> DockerSandbox:
         self.start()
@@ -201,34 +149,27 @@ class DockerSandbox:
     # -- work ----------------------------------------------------------------------------
 
     def install(self, packages: list[str]) -> InstallOutcome:
-        """Run ``pip install`` for ``packages`` in the container, errors visible.
+        """``pip install`` ``packages`` for the programs of this sandbox, errors visible.
 
         Args:
-            packages: Requirement strings, e.g. ``["numpy==1.26", "requests>=2"]``.
+            packages: Plain requirements, e.g. ``["numpy==1.26", "requests>=2"]``.
 
         Returns:
             pip's exit code and output (bounded), and the time it took.
+
+        Raises:
+            ValueError: An entry is not a plain requirement.
         """
         packages = list(packages)
-        if any(not package or package.startswith("-") for package in packages):
-            raise ValueError(f"not a requirement: {packages!r}")
+        check_requirements(packages)
+        self._ensure_started()
         if not packages or self._installed.issuperset(packages):
             return InstallOutcome(0, "Already installed: " + " ".join(packages), 0.0, packages)
-        limit = self.settings.install_timeout_s
-        pip = f"exec timeout -s KILL {_seconds(limit)} python -m pip install --no-input --progress-bar off"
-        command = ["sh", "-c", pip + ' "$@" 2>&1', "sh", *packages]
-        try:
-            self._prepare({"harness.py": harness_source()})
-            run = self._exec(command, limit=limit, workdir="/")
-        except SandboxCrashed as exc:
-            return InstallOutcome(-1, self._crash_text(exc), 0.0, packages)
-        text, _ = run.split(None)
-        if run.timed_out(limit):
-            text += f"\npip install timed out after {limit:g} s."
-        exit_code = 137 if run.exit_code is None else run.exit_code
-        if exit_code == 0:
+        assert self._box is not None
+        outcome = install(self._client, self.settings, self._box.volume, self._generation, packages)
+        if outcome.ok:
             self._installed.update(packages)
-        return InstallOutcome(exit_code, text, round(run.duration_s, 3), packages)
+        return outcome
 
     def run(self, program: str, *, timeout_s: float | None = None) -> ExecutionResult:
         """Run ``program`` as ``main.py`` in an emptied working directory.
@@ -240,15 +181,17 @@ class DockerSandbox:
         Returns:
             The result; a crash of the container is a ``fail`` result, never an exception.
             The next call then starts a fresh container.
+
+        Raises:
+            SandboxUnavailable: Docker or the image cannot be used (a user error, not data).
         """
         limit = timeout_s if timeout_s is not None else self.settings.timeout_s
         nonce = secrets.token_hex(8)
-        try:
-            self._prepare({"harness.py": harness_source(), f"run-{nonce}.py": program})
-            run = self._exec(self._run_command(nonce, limit), limit=limit, env={NONCE_ENV: nonce})
-        except SandboxCrashed as exc:
-            return ExecutionResult(status="fail", exit_code=-1, output=self._crash_text(exc))
-        return self._result(run, nonce, limit)
+        with self._lock:
+            reply = self._request(program, nonce, limit)
+        if isinstance(reply, ExecutionResult):
+            return reply
+        return self._result(reply, nonce, limit)
 
     def execute(self, program: str, packages: list[str]) -> ExecutionResult:
         """Install ``packages`` (if any), then run ``program``.
@@ -276,180 +219,95 @@ class DockerSandbox:
 
     # -- internals -----------------------------------------------------------------------
 
-    def _result(self, run: _Captured, nonce: str, limit: float) -> ExecutionResult:
-        output, counts = run.split(nonce)
-        assertions, cases = int(counts.get("assertions", 0)), int(counts.get("test_cases", 0))
-        exit_code = 137 if run.exit_code is None else run.exit_code
-        status, note = _status(run, exit_code, counts, limit, self.settings.memory)
+    def _ensure_started(self) -> None:
+        """Start if needed; replace a broken container, reinstalling its packages."""
+        if not self._broken:
+            self.start()
+            return
+        logger.warning("Sandbox %s is broken; starting a fresh one", self.container_name)
+        wanted = sorted(self._installed)
+        self.restart()
+        if wanted:
+            outcome = self.install(wanted)
+            if not outcome.ok:
+                logger.warning("Reinstalling %s failed: %s", wanted, outcome.output[-500:])
+
+    def _run_request(self, program: str, nonce: str, limit: float) -> dict[str, Any]:
+        s = self.settings
+        return {
+            "op": "run",
+            "source": program,
+            "nonce": nonce,
+            "timeout": limit,
+            "output_limit": s.output_limit_bytes,
+            "cpu_seconds": math.ceil(limit * s.cpus) + 1 if s.cpu_time_limit else None,
+            "site_dir": generation_dir(self._generation) if self._installed else None,
+        }
+
+    def _request(self, program: str, nonce: str, limit: float) -> dict[str, Any] | ExecutionResult:
+        """Send a run; a container found dead or unclean before the program started is
+        replaced and the run retried once, transparently."""
+        for attempt in (1, 2):
+            self._ensure_started()
+            assert self._box is not None
+            request = self._run_request(program, nonce, limit)
+            try:
+                reply = self._box.runner.request(request, timeout=limit + RUN_GRACE_S)
+            except RunnerGone as exc:
+                self._broken = True
+                if exc.sent or attempt == 2:
+                    return self._crashed(exc)
+                logger.warning("Sandbox runner unreachable (%s); replacing the container", exc)
+                continue
+            if reply.get("ok"):
+                self._broken = not reply.get("clean", True)
+                return reply
+            self._broken = True
+            logger.warning("Sandbox runner refused the run: %s", reply.get("error"))
+            if attempt == 2:
+                return self._crashed(RuntimeError(str(reply.get("error"))))
+        raise AssertionError("unreachable")
+
+    def _crashed(self, exc: Exception) -> ExecutionResult:
+        logger.warning("Sandbox crashed: %s", exc)
+        text = (
+            f"The sandbox container crashed or was removed ({exc}); the program may have "
+            f"exceeded the memory limit ({self.settings.memory}). A fresh container is used next time."
+        )
+        return ExecutionResult(status="fail", exit_code=-1, output=text)
+
+    def _result(self, reply: dict[str, Any], nonce: str, limit: float) -> ExecutionResult:
+        output = unb64(reply["output"]).decode("utf-8", errors="replace")
+        if reply["truncated"]:
+            output += f"\n[output truncated: only the first {self.settings.output_limit_bytes} bytes are kept]"
+        _, counts = split_counts(unb64(reply["report"]), nonce)
+        counts = counts or {}
+        exit_code = int(reply["exit_code"])
+        status, note = _status(reply, exit_code, counts, limit, self.settings)
         if note:
             output += ("" if not output or output.endswith("\n") else "\n") + note
         return ExecutionResult(
             status=status,
             exit_code=exit_code,
             output=output,
-            truncated=run.truncated,
-            duration_s=round(run.duration_s, 3),
-            assertions=assertions,
-            test_cases=cases,
+            truncated=bool(reply["truncated"]),
+            duration_s=round(float(reply["duration"]), 3),
+            assertions=int(counts.get("assertions", 0)),
+            test_cases=int(counts.get("test_cases", 0)),
         )
-
-    def _crash_text(self, exc: Exception) -> str:
-        logger.warning("Sandbox crashed: %s", exc)
-        return (
-            f"The sandbox container crashed or was removed ({exc}); the program may have "
-            f"exceeded the memory limit ({self.settings.memory}). A fresh container is used next time."
-        )
-
-    def _prepare(self, files: dict[str, str]) -> None:
-        """Start if needed and write ``files``; a container found dead here (before anything
-        ran) is replaced transparently."""
-        if self._broken or (self._container is not None and not self._alive(checks=1)):
-            logger.warning("Sandbox container is gone; starting a fresh one")
-            self.restart()
-        else:
-            self.start()
-        self._put_files(files)
-
-    def _create_container(self, client: Any) -> Any:
-        s = self.settings
-        env = dict(_ENV)
-        volumes = {}
-        if s.ca_bundle is not None:
-            bundle = Path(s.ca_bundle).expanduser().resolve()
-            if not bundle.is_file():
-                raise SandboxUnavailable(f"sandbox.ca_bundle {s.ca_bundle} is not a file; fix the path.")
-            volumes[str(bundle)] = {"bind": CA_BUNDLE_PATH, "mode": "ro"}
-            env.update(
-                PIP_CERT=CA_BUNDLE_PATH, SSL_CERT_FILE=CA_BUNDLE_PATH, REQUESTS_CA_BUNDLE=CA_BUNDLE_PATH
-            )
-        labels = {LABEL_SANDBOX: "1", LABEL_PID: str(os.getpid()), LABEL_HOST: socket.gethostname()}
-        options: dict[str, Any] = {}
-        if docker.utils.version_gte(client.api.api_version, "1.25"):
-            options["init"] = True
-        try:
-            return client.containers.run(
-                s.image,
-                ["sleep", "infinity"],
-                name=f"aiev-sandbox-{secrets.token_hex(6)}",
-                detach=True,
-                working_dir=s.workdir,
-                mem_limit=s.memory,
-                memswap_limit=s.memory,
-                nano_cpus=int(s.cpus * 1e9),
-                pids_limit=s.pids_limit,
-                network_mode=s.network,
-                environment=env,
-                labels=labels,
-                volumes=volumes,
-                **options,
-            )
-        except _ENGINE_ERRORS as exc:
-            raise SandboxUnavailable(f"Cannot start the sandbox container from {s.image}: {exc}") from exc
-
-    def _put_files(self, files: dict[str, str]) -> None:
-        """Write text files into ``HARNESS_DIR`` (created if missing)."""
-        buffer = io.BytesIO()
-        with tarfile.open(fileobj=buffer, mode="w") as tar:
-            folder = tarfile.TarInfo(os.path.basename(HARNESS_DIR))
-            folder.type, folder.mode, folder.mtime = tarfile.DIRTYPE, 0o755, int(time.time())
-            tar.addfile(folder)
-            for name, text in files.items():
-                data = text.encode("utf-8", errors="replace")
-                info = tarfile.TarInfo(f"{folder.name}/{name}")
-                info.size, info.mode, info.mtime = len(data), 0o644, int(time.time())
-                tar.addfile(info, io.BytesIO(data))
-        try:
-            self._container.put_archive(os.path.dirname(HARNESS_DIR), buffer.getvalue())
-        except _ENGINE_ERRORS as exc:
-            self._broken = True
-            raise SandboxCrashed(f"cannot write files into the container: {exc}") from exc
-
-    def _run_command(self, nonce: str, limit: float) -> list[str]:
-        """Shell that empties the workdir, moves the program in and runs it under ``timeout``.
-
-        ``timeout`` makes itself a process-group leader; whatever the program left in that
-        group is killed afterwards so that no stray process holds the output open.
-        """
-        work = shlex.quote(self.settings.workdir)
-        staged = shlex.quote(f"{HARNESS_DIR}/run-{nonce}.py")
-        script = (  # stderr joins stdout (one ordered stream); the shell's own messages are dropped
-            "exec 2>/dev/null; "
-            f"find {work} -mindepth 1 -maxdepth 1 -exec rm -rf {{}} +; "
-            f"mkdir -p {work} && mv -f {staged} {work}/main.py && cd {work} || exit 125; "
-            f"timeout -s KILL {_seconds(limit)} python {HARNESS_PATH} main.py 2>&1 & pid=$!; "
-            "wait $pid; rc=$?; kill -9 -$pid; exit $rc"
-        )
-        return ["sh", "-c", script]
-
-    def _exec(
-        self,
-        command: list[str],
-        *,
-        limit: float,
-        env: dict[str, str] | None = None,
-        workdir: str | None = None,
-    ) -> _Captured:
-        """Run ``command`` in the container; keep bounded output; wait at most ``limit`` + grace."""
-        api = self._client.api
-        try:
-            exec_id = api.exec_create(self._container.id, command, environment=env, workdir=workdir)["Id"]
-            started = time.monotonic()
-            sock = api.exec_start(exec_id, socket=True)
-        except _ENGINE_ERRORS as exc:
-            self._broken = True
-            raise SandboxCrashed(str(exc)) from exc
-        captured = _Captured(self.settings.output_limit_bytes)
-        reader = threading.Thread(target=_pump, args=(sock, captured), daemon=True)
-        reader.start()
-        reader.join(limit + STREAM_GRACE_S)
-        captured.duration_s = time.monotonic() - started
-        if reader.is_alive():  # a process that escaped its group keeps the stream open
-            captured.stalled = True
-            self._broken = True
-            _close_socket(sock)
-            return captured
-        captured.exit_code = self._exit_code(exec_id)
-        killed_early = captured.exit_code == 137 and captured.duration_s < limit
-        if (captured.exit_code in (None, -1) or killed_early) and not self._alive():
-            self._broken = True
-            raise SandboxCrashed("the container stopped during the run")
-        return captured
-
-    def _exit_code(self, exec_id: str) -> int | None:
-        """Exit code of a finished exec; the engine may need a moment to record it."""
-        for _ in range(100):
-            try:
-                info = self._client.api.exec_inspect(exec_id)
-            except _ENGINE_ERRORS:
-                return None
-            if not info.get("Running") and info.get("ExitCode") is not None:
-                return int(info["ExitCode"])
-            time.sleep(0.01)
-        return None
-
-    def _alive(self, checks: int = 10) -> bool:
-        """False if the container is stopped or gone, looking ``checks`` times 50 ms apart
-        (the engine records a stop a moment late)."""
-        for check in range(checks):
-            time.sleep(0.05 if check else 0)
-            try:
-                self._container.reload()
-            except _ENGINE_ERRORS:
-                return False
-            if self._container.status != "running":
-                return False
-        return True
 
 
 def _status(
-    run: _Captured, exit_code: int, counts: dict[str, int], limit: float, memory: str
+    reply: dict[str, Any], exit_code: int, counts: dict[str, int], limit: float, settings: SandboxSettings
 ) -> tuple[ExecutionStatus, str]:
     """Status of a finished run, and a note to append to its output (or "")."""
-    failures = int(counts.get("test_failures", 0))
-    if run.timed_out(limit):
+    if reply["timed_out"]:
         return "timeout", f"Timed out after {limit:g} s."
-    if exit_code == 137:
-        return "fail", f"Killed (SIGKILL) before the time limit: probably out of memory (limit {memory})."
+    if exit_code == 128 + signal.SIGXCPU:
+        return "timeout", f"Used up its CPU time ({math.ceil(limit * settings.cpus) + 1} s)."
+    if exit_code == 128 + signal.SIGKILL:
+        return "fail", _killed_note(reply.get("oom_killed"), settings.memory)
+    failures = int(counts.get("test_failures", 0))
     if exit_code != 0:
         return "fail", ""
     if failures:
@@ -459,67 +317,9 @@ def _status(
     return "no_tests", ""
 
 
-def _seconds(value: float) -> str:
-    """A duration as coreutils ``timeout`` reads it: plain decimal, no exponent."""
-    return f"{value:.3f}".rstrip("0").rstrip(".")
-
-
-def harness_source() -> str:
-    """Text of ``harness.py``, as shipped with the package."""
-    return resources.files("aiev_agents.sandbox").joinpath("harness.py").read_text(encoding="utf-8")
-
-
-def _pump(sock: Any, captured: _Captured) -> None:
-    """Read the exec's multiplexed output until EOF."""
-    raw = getattr(sock, "_sock", sock)
-    try:
-        raw.settimeout(None)  # the client's request timeout must not cut a quiet program
-        for _stream, data in frames_iter(sock, tty=False):
-            captured.add(data)
-    except (OSError, ValueError) as exc:
-        logger.debug("Output stream ended: %s", exc)
-    finally:
-        _close_socket(sock)
-
-
-def _close_socket(sock: Any) -> None:
-    raw = getattr(sock, "_sock", sock)
-    for close in (lambda: raw.shutdown(socket.SHUT_RDWR), raw.close, sock.close):
-        try:
-            close()
-        except OSError:
-            pass
-
-
-def _sweep_orphans(client: Any) -> None:
-    """Remove sandboxes of this host whose owning process is gone."""
-    labels = [f"{LABEL_SANDBOX}=1", f"{LABEL_HOST}={socket.gethostname()}"]
-    try:
-        containers = client.containers.list(all=True, filters={"label": labels})
-    except _ENGINE_ERRORS as exc:
-        logger.warning("Cannot list old sandboxes: %s", exc)
-        return
-    for container in containers:
-        if _pid_alive(container.labels.get(LABEL_PID, "")):
-            continue
-        logger.info("Removing orphaned sandbox %s", container.name)
-        try:
-            container.remove(force=True)
-        except _ENGINE_ERRORS as exc:  # another process may be sweeping it right now
-            logger.debug("Could not remove %s: %s", container.name, exc)
-
-
-def _pid_alive(pid_text: str) -> bool:
-    try:
-        pid = int(pid_text)
-    except ValueError:
-        return False
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+def _killed_note(oom_killed: bool | None, memory: str) -> str:
+    if oom_killed:
+        return f"Killed by the kernel: out of memory (limit {memory})."
+    if oom_killed is None:
+        return f"Killed (SIGKILL) before the time limit: probably out of memory (limit {memory})."
+    return "Killed (SIGKILL) before the time limit."

@@ -1,6 +1,7 @@
 """Run a program file as ``__main__`` and count the tests it really executed.
 
-Usage (inside the sandbox container)::
+Usage: the sandbox's warm runner imports it and calls :func:`run` in each forked child,
+with the counts going to a pipe of their own; standalone::
 
     AIEV_HARNESS_NONCE=<hex> python harness.py main.py [args...]
 
@@ -16,9 +17,9 @@ The program behaves as under ``python main.py``: same ``sys.argv``, ``sys.path[0
 
 At exit, after the program's own ``atexit`` handlers, one line
 ``__AIEV_HARNESS_<nonce>__ {"assertions": N, "test_cases": M, "test_failures": F}``
-is written to the stderr file descriptor the harness started with. A program that
-leaves through ``os._exit`` writes no line. The counts are evidence, not a security
-boundary: a program that reads its own environment could forge them.
+is written to the report fd (standalone: the stderr file descriptor the harness started
+with). A program that leaves through ``os._exit`` writes no line. The counts are evidence,
+not a security boundary: a program that wanted to could forge them.
 
 Standard library only; runs on Python 3.8 and later.
 """
@@ -142,8 +143,15 @@ def main(argv):
     if not argv:
         sys.stderr.write("usage: harness.py PROGRAM [ARGS...]\n")
         sys.exit(2)
-    nonce = os.environ.pop(NONCE_ENV, "")
-    atexit.register(_report, os.dup(2), nonce)
+    run(argv, os.environ.pop(NONCE_ENV, ""), os.dup(2))
+
+
+def run(argv, nonce, report_fd):
+    """Like :func:`main`, but the counts line goes to ``report_fd`` (the warm runner's pipe).
+
+    Call it once per process: it patches ``unittest`` and installs the assert counter.
+    """
+    atexit.register(_report, report_fd, nonce)
     path = os.path.abspath(argv[0])
     sys.argv = list(argv)
     sys.path[0] = os.path.dirname(path)

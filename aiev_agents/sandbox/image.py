@@ -1,8 +1,11 @@
 """Build the sandbox image: from a Python base image, or offline from a debootstrap rootfs.
 
-The image must have ``python`` (with a working ``pip``) and coreutils ``timeout``, and
-a ``/workspace`` directory. Its label ``aiev-agents.image-recipe`` names the recipe that
-built it, so :func:`image_is_current` lets CI skip a rebuild.
+The sandbox needs ``python3`` (3.8 or later; the warm runner and the harness run on it), a
+working ``pip`` for package installs and ``sh`` for the installer; any Debian-based Python
+image, ``python:3.12-slim`` included, has them. Our image also has ``python``, coreutils
+``timeout`` and ``/workspace`` (AG2's own Docker executor needs the first two). Its label
+``aiev-agents.image-recipe`` names the recipe that built it, so :func:`image_is_current`
+lets CI skip a rebuild.
 """
 
 from __future__ import annotations

@@ -1,0 +1,365 @@
+"""The warm runner: one per sandbox container, it forks a fresh child for each program.
+
+Standard library only; runs on Python 3.8 and later. It is copied into the container with
+``harness.py``, ``wire.py`` (the frames) and ``procs.py`` (killing, cleaning), which it loads
+as ``_aiev_*`` modules. Never run it on a host: it kills every process of the program's uid
+that it can see.
+
+It starts as the container's main process (under ``docker-init``), as root with only the
+SETUID and SETGID capabilities, with one JSON argument (see :class:`Runner`). It listens on
+a Unix socket in a host folder bind-mounted into the container, so the host connects to it
+directly: no ``docker exec`` per run. Only the client uid named in the config may talk to
+it (``SO_PEERCRED``); the program's uid is refused.
+
+Protocol: a frame is a 4-byte big-endian length, then that many bytes of UTF-8 JSON. The
+client sends a request frame, the runner answers with one frame; requests on a connection
+are served in order. Bytes travel base64-encoded.
+
+* ``{"op": "ping"}`` -> ``{"ok": true, "python": "3.11.2", "pid": 7}``
+* ``{"op": "clean"}`` -> ``{"ok": true, "clean": true}``: leftover processes of the program
+  uid are killed and the scratch folders (workdir, /tmp, /dev/shm) emptied.
+* ``{"op": "run", "source": str, "nonce": str, "timeout": float, "output_limit": int,
+  "cpu_seconds": int|null, "site_dir": str|null}`` -> ``{"ok": true, "exit_code": int,
+  "timed_out": bool, "oom_killed": bool|null, "duration": float, "output": b64,
+  "tail": b64, "truncated": bool, "report": b64, "clean": bool}``
+* a request that cannot be served -> ``{"ok": false, "error": str}``
+
+A run: clean as above, write ``main.py`` into the workdir, fork. The child makes itself a
+session and process-group leader, points fds 1 and 2 at one pipe (stdout and stderr merged
+in order) and fd 3 at the harness's report pipe, sets its rlimits (no core files, CPU time,
+optionally address space and file size), raises its OOM score, drops to the program
+uid/gid with no supplementary groups, enters the workdir and runs the program through the
+pre-imported harness (which counts asserts and unittest cases). The parent keeps the first
+``output_limit`` bytes and a short tail, kills the process group at the deadline, then kills
+every process of the program uid (escapees of ``setsid`` or a double fork included) and
+answers. Its own kills and file clean-ups run with the program uid as *effective* uid, so it
+needs neither CAP_KILL nor CAP_DAC_OVERRIDE, while the program (real uid differs) can never
+signal it.
+"""
+
+from __future__ import annotations
+
+import gc
+import importlib.util
+import json
+import os
+import platform
+import resource
+import select
+import signal
+import socket
+import struct
+import sys
+import time
+from types import ModuleType
+from typing import Any
+
+TAIL_BYTES = 4096
+REPORT_FD = 3
+DRAIN_PATIENCE_S = 2.0
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def load_sibling(name: str) -> ModuleType:
+    """Import ``<name>.py`` from beside this file as ``_aiev_<name>`` (out of the program's way)."""
+    spec = importlib.util.spec_from_file_location("_aiev_" + name, os.path.join(HERE, name + ".py"))
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+wire = load_sibling("wire")
+procs = load_sibling("procs")
+
+
+class Capture:
+    """The first ``limit`` bytes of output, and a short tail of what came after."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.head = bytearray()
+        self.tail = bytearray()
+        self.truncated = False
+
+    def add(self, data: bytes) -> None:
+        room = self.limit - len(self.head)
+        if room > 0:
+            self.head += data[:room]
+            data = data[room:]
+        if data:
+            self.truncated = True
+            self.tail = (self.tail + data)[-TAIL_BYTES:]
+
+
+class InChild(BaseException):
+    """Raised in the forked child to unwind the server's frames before the program runs."""
+
+    def __init__(self, job: dict[str, Any]) -> None:
+        super().__init__("in child")
+        self.job = job
+
+
+class Runner:
+    """The server. ``config`` keys: socket, socket_mode, client_uid, uid, gid, workdir,
+    scratch (folders emptied before each run), address_space and file_size (bytes or null)."""
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.config = config
+        self.uid, self.gid = int(config["uid"]), int(config["gid"])
+        self.workdir = config["workdir"]
+        self.harness = load_sibling("harness")
+        self.wake_r, self.wake_w = os.pipe()
+        os.set_blocking(self.wake_r, False)
+        os.set_blocking(self.wake_w, False)
+        signal.signal(signal.SIGCHLD, lambda signum, frame: None)
+        signal.set_wakeup_fd(self.wake_w, warn_on_full_buffer=False)
+        self.listener = self._listen(config["socket"], int(config["socket_mode"]))
+        self.conn = None
+        self.dirty = True  # False while the last run's leftovers are known to be dead
+
+    @staticmethod
+    def _listen(path: str, mode: int) -> socket.socket:
+        procs.quiet(os.unlink, path)
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener.bind(path)
+        os.chmod(path, mode)
+        listener.listen(8)
+        return listener
+
+    def serve(self) -> None:
+        """Serve connections, one at a time, forever; a forked child leaves by ``InChild``."""
+        while True:
+            conn, _ = self.listener.accept()
+            self.conn = conn
+            if self._peer_allowed(conn):
+                self._serve_connection(conn)
+            conn.close()
+            self.conn = None
+
+    def _peer_allowed(self, conn: socket.socket) -> bool:
+        creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+        _pid, uid, _gid = struct.unpack("3i", creds)
+        return uid == int(self.config["client_uid"]) and uid != self.uid
+
+    def _serve_connection(self, conn: socket.socket) -> None:
+        while True:
+            try:
+                request = wire.recv_frame(conn)
+            except (OSError, ValueError):
+                return
+            if request is None:
+                return
+            try:
+                reply = self.handle(request)
+            except Exception as exc:  # noqa: BLE001 - a bad request must not stop the runner
+                reply = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+            try:
+                wire.send_frame(conn, reply)
+            except OSError:
+                return
+
+    def handle(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Answer one request (see the module docstring)."""
+        op = request.get("op")
+        if op == "ping":
+            return {"ok": True, "python": platform.python_version(), "pid": os.getpid()}
+        if op == "clean":
+            self.dirty = True
+            return {"ok": True, "clean": self.clean()}
+        if op == "run":
+            return self.run(request)
+        return {"ok": False, "error": f"unknown op {op!r}"}
+
+    def clean(self) -> bool:
+        """Kill leftovers, then empty the scratch folders; True when no process was left."""
+        clean = procs.kill_leftovers(self.uid, self.gid) if self.dirty else True
+        self.dirty = not clean
+        with procs.AsProgramUser(self.uid, self.gid):
+            procs.quiet(os.chmod, self.workdir, 0o755)
+        procs.empty_folders(self.config["scratch"], self.uid, self.gid)
+        return clean
+
+    def run(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Run one program in a forked child and report what happened."""
+        if not self.clean():
+            return {"ok": False, "error": "processes of the previous run cannot be killed"}
+        self._write_program(request["source"])
+        out_r, out_w = os.pipe()
+        report_r, report_w = os.pipe()
+        oom_before = procs.oom_kills()
+        gc.freeze()  # the runner's objects: neither copied on write nor scanned by the child's GC
+        started = time.monotonic()
+        self.dirty = True
+        pid = os.fork()
+        if pid == 0:
+            raise InChild({"request": request, "out_w": out_w, "report_w": report_w})
+        os.close(out_w)
+        os.close(report_w)
+        watch = Supervision(self, pid, out_r, Capture(int(request["output_limit"])))
+        timed_out = watch.wait(started + float(request["timeout"]))
+        duration = time.monotonic() - started
+        clean = procs.kill_leftovers(self.uid, self.gid, pgid=pid)
+        self.dirty = not clean
+        watch.drain()
+        report = procs.read_available(report_r)
+        os.close(report_r)
+        oom_after = procs.oom_kills()
+        return {
+            "ok": True,
+            "exit_code": procs.exit_code_of(watch.status),
+            "timed_out": timed_out,
+            "oom_killed": None if None in (oom_before, oom_after) else oom_after > oom_before,
+            "duration": round(duration, 6),
+            "output": wire.b64(watch.capture.head),
+            "tail": wire.b64(watch.capture.tail),
+            "truncated": watch.capture.truncated,
+            "report": wire.b64(report),
+            "clean": clean,
+        }
+
+    def _write_program(self, source: str) -> None:
+        with procs.AsProgramUser(self.uid, self.gid):
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+            fd = os.open(os.path.join(self.workdir, "main.py"), flags, 0o644)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(source.encode("utf-8", "surrogateescape"))
+
+    # -- in the child --------------------------------------------------------------------
+
+    def become_program(self, job: dict[str, Any]) -> None:
+        """In the forked child: session, fds, limits, uid, workdir, packages (harness next)."""
+        request = job["request"]
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        self.listener.close()
+        if self.conn is not None:
+            self.conn.close()
+        os.setsid()
+        self._redirect(job["out_w"], job["report_w"])
+        self._limit(request)
+        procs.quiet(procs.write_text, "/proc/self/oom_score_adj", "1000")
+        os.setgroups([])
+        os.setgid(self.gid)
+        os.setuid(self.uid)
+        os.chdir(self.workdir)
+        os.umask(0o022)
+        self._packages(request.get("site_dir"))
+
+    @staticmethod
+    def _redirect(out_w: int, report_w: int) -> None:
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.dup2(out_w, 1)
+        os.dup2(out_w, 2)
+        os.dup2(report_w, REPORT_FD)
+        for name in os.listdir("/proc/self/fd"):
+            if int(name) > REPORT_FD:
+                procs.quiet(os.close, int(name))
+
+    def _limit(self, request: dict[str, Any]) -> None:
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        cpu = request.get("cpu_seconds")
+        if cpu:
+            resource.setrlimit(resource.RLIMIT_CPU, (int(cpu), int(cpu) + 1))
+        for key, limit in (("address_space", resource.RLIMIT_AS), ("file_size", resource.RLIMIT_FSIZE)):
+            value = self.config.get(key)
+            if value:
+                resource.setrlimit(limit, (int(value), int(value)))
+
+    @staticmethod
+    def _packages(site_dir: str | None) -> None:
+        """Put the installed packages on the path as PYTHONPATH would, ``.pth`` files included."""
+        if not site_dir:
+            os.environ.pop("PYTHONPATH", None)
+            return
+        import site
+
+        os.environ["PYTHONPATH"] = site_dir
+        sys.path.insert(1, site_dir)
+        site.addsitedir(site_dir)
+        importlib.invalidate_caches()
+
+
+class Supervision:
+    """Watch one child: collect its output until it exits or the deadline passes, then drain."""
+
+    def __init__(self, runner: Runner, pid: int, out_r: int, capture: Capture) -> None:
+        self.runner, self.pid, self.out_r, self.capture = runner, pid, out_r, capture
+        self.status = None
+        self.open = True
+        self.poller = select.poll()
+        self.poller.register(out_r, select.POLLIN)
+        self.poller.register(runner.wake_r, select.POLLIN)
+
+    def wait(self, deadline: float) -> bool:
+        """Collect output until the child exits; at the deadline kill it and return True."""
+        while self.status is None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self._kill_at_deadline()
+                return True
+            self._poll(remaining)
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.status = status
+        return False
+
+    def drain(self) -> None:
+        """Read what is left of the output (all its writers are dead by now), then close it."""
+        deadline = time.monotonic() + DRAIN_PATIENCE_S
+        while self.open and time.monotonic() < deadline:
+            self._poll(deadline - time.monotonic())
+        os.close(self.out_r)
+
+    def _poll(self, seconds: float) -> None:
+        for fd, _ in self.poller.poll(max(1, int(seconds * 1000) + 1)):
+            if fd != self.out_r:
+                procs.read_available(fd)
+                continue
+            data = os.read(self.out_r, 1 << 16)
+            if data:
+                self.capture.add(data)
+            else:
+                self.open = False
+                self.poller.unregister(self.out_r)
+
+    def _kill_at_deadline(self) -> None:
+        with procs.AsProgramUser(self.runner.uid, self.runner.gid):
+            procs.quiet(os.killpg, self.pid, signal.SIGKILL)
+            procs.quiet(os.kill, self.pid, signal.SIGKILL)
+        self.status = os.waitpid(self.pid, 0)[1]
+
+
+def main(argv: list[str]) -> tuple[ModuleType | None, str | None]:
+    """Serve forever; in a forked child, become the program and return the harness to run it."""
+    runner = Runner(json.loads(argv[0]))
+    try:
+        runner.serve()
+    except InChild as child:
+        try:
+            runner.become_program(child.job)
+        except BaseException as exc:  # noqa: B036 - the program cannot start: say why, exit 125
+            os.write(2, f"aiev runner: cannot start the program: {exc!r}\n".encode())
+            os._exit(125)
+        return runner.harness, child.job["request"]["nonce"]
+    return None, None
+
+
+def run_child(harness: ModuleType, nonce: str) -> None:
+    """Run ``main.py`` through the harness as ``python main.py`` would, then exit."""
+    try:
+        harness.run(["main.py"], nonce, REPORT_FD)
+        status = 0
+    except SystemExit as exc:
+        status = procs.exit_status(exc.code)
+    except BaseException:  # noqa: B036 - a failure of the harness itself: show it, exit 1
+        sys.excepthook(*sys.exc_info())
+        status = 1
+    procs.finish(status)
+
+
+if __name__ == "__main__":
+    _harness, _nonce = main(sys.argv[1:])
+    if _harness is not None:  # the forked child
+        run_child(_harness, _nonce)
