@@ -153,6 +153,9 @@ def _extra_role_spec(name: str, value: Any) -> RoleSpec:
 
 class DialogueSettings(_Strict):
     max_rounds: int = Field(3, gt=0, description="Most programmer answers (each one executed) per dialogue.")
+    vacuity_check: bool = Field(
+        True, description="After a pass, rerun the tests against broken variants of the solution; reject if they pass."
+    )
 
 
 class OutputSettings(_Strict):

@@ -22,6 +22,7 @@ from .roles.executor import ExecutorAgent, format_execution
 from .roles.questioner import QuestionerAgent
 from .seeds import Seed
 from .transcript import Execution, ExecutionResult, Timings, Transcript, Turn, Usage
+from .vacuity import broken_variants
 
 logger = logging.getLogger(__name__)
 
@@ -131,6 +132,24 @@ class _Dialogue:
                 answer = self._answer()
         return answer
 
+    def check_vacuity(self, program: str, packages: list[str]) -> dict[str, Any]:
+        """Run the passing program's tests against broken variants of its solution."""
+        variants = broken_variants(program)
+        if not variants:
+            return {"verdict": "skipped", "reason": "no solution function to break", "variants": []}
+        results = []
+        started = time.perf_counter()
+        for variant in variants:
+            run = self.executor.run_aside(variant.program, packages)
+            results.append({"name": variant.name, "status": run.status, "functions": list(variant.functions)})
+            if run.passed:
+                break
+        self.execution_s += time.perf_counter() - started
+        survived = [r["name"] for r in results if r["status"] == "pass"]
+        verdict = "vacuous" if survived else "meaningful"
+        reason = f"the tests still pass when the solution is broken ({survived[0]})" if survived else ""
+        return {"verdict": verdict, "reason": reason, "variants": results}
+
     def _with_hidden_tests(self, answer: str) -> str:
         if not self.hidden_tests:
             return answer
@@ -193,6 +212,7 @@ def run_dialogue(
     on_turn: Callable[[Turn], None] | None = None,
     model_gate: Callable[[Any], AbstractContextManager[Any]] | None = None,
     extras: Sequence[Any] = (),
+    check_vacuity: bool = True,
 ) -> Transcript:
     """Run one AIEV dialogue and return its transcript.
 
@@ -210,6 +230,8 @@ def run_dialogue(
         extras: Extra roles, each taking part at its ``place``: ``tests`` (writes hidden
             tests from the problem, like ``TestWriterAgent``) or ``before_execution``
             (reviews each program before it runs, like ``ReviewerAgent``).
+        check_vacuity: After a pass, rerun the tests against broken variants of the
+            solution (see ``vacuity``); if they still pass, the sample is not verified.
 
     Returns:
         The transcript; ``verified`` is true only when the last run passed with tests.
@@ -229,11 +251,15 @@ def run_dialogue(
 
     last = dialogue.executions[-1]
     final = split_program(dialogue.last_program)
+    checks = {}
+    if last.passed and check_vacuity:
+        checks["vacuous_tests"] = dialogue.check_vacuity(final.python, list(final.packages))
+    vacuous = checks.get("vacuous_tests", {}).get("verdict") == "vacuous"
     return Transcript(
         id=seed.id,
         stage=stage,
-        verified=last.passed,
-        status=last.status,
+        verified=last.passed and not vacuous,
+        status="vacuous_tests" if vacuous else last.status,
         rounds=len(dialogue.executions),
         seed=seed.model_dump(exclude_none=True),
         problem=problem,
@@ -244,6 +270,7 @@ def run_dialogue(
         },
         messages=dialogue.turns,
         side_turns=dialogue.side_turns,
+        checks=checks,
         executions=dialogue.executions,
         final_program=final.python,
         final_packages=list(final.packages),

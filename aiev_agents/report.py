@@ -37,6 +37,7 @@ FAILURE_CATEGORIES = (
     "timeout",
     "import_error",
     "no_tests",
+    "vacuous_tests",
     "no_code",
     "model_error",
     "runtime_error",
@@ -45,6 +46,7 @@ _STATUS_CATEGORY = {
     "timeout": "timeout",
     "install_error": "import_error",
     "no_tests": "no_tests",
+    "vacuous_tests": "vacuous_tests",
     "no_code": "no_code",
     "error": "model_error",
 }
@@ -146,7 +148,7 @@ def failure_message(record: Mapping[str, Any]) -> str | None:
     status = record.get("status")
     if status == "error":
         return _model_error_message(record)
-    if status in ("timeout", "no_tests", "no_code"):
+    if status in ("timeout", "no_tests", "no_code", "vacuous_tests"):
         return None
     output = _last_output(record)
     if status == "install_error":

@@ -100,7 +100,7 @@ class Transcript(_Record):
     id: str
     stage: str
     verified: bool
-    status: ExecutionStatus | Literal["error"]
+    status: ExecutionStatus | Literal["vacuous_tests", "error"]
     rounds: int
     seed: dict[str, Any]
     problem: str
@@ -114,6 +114,7 @@ class Transcript(_Record):
     timings: Timings
     config_hash: str | None = None
     trace: dict[str, Any] = Field(default_factory=dict)
+    checks: dict[str, Any] = Field(default_factory=dict)
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 

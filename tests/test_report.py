@@ -15,7 +15,9 @@ from aiev_agents.errors import DatasetError
 from aiev_agents.report import (
     REPORT_SCHEMA,
     build_report,
+    classify_failure,
     exception_line,
+    failure_message,
     normalize_message,
     read_run,
     render_markdown,
@@ -150,10 +152,17 @@ def test_failures_are_classified_from_the_last_execution(report: dict[str, Any])
         "timeout": 1,
         "import_error": 2,
         "no_tests": 1,
+        "vacuous_tests": 0,
         "no_code": 1,
         "model_error": 2,
         "runtime_error": 1,
     }
+
+
+def test_a_sample_rejected_by_the_vacuity_check_is_its_own_category() -> None:
+    record = {"status": "vacuous_tests", "verified": False, "executions": [{"status": "pass", "output": "ok"}]}
+    assert classify_failure(record) == "vacuous_tests"
+    assert failure_message(record) is None
 
 
 def test_top_errors_are_normalized_counted_and_ranked(report: dict[str, Any]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from autogen import Agent, ConversableAgent
-from autogen.coding import CodeExecutor
+from autogen.coding import CodeBlock, CodeExecutor
 
 from ..config import AievConfig
 from ..sandbox.settings import SandboxSettings
@@ -68,6 +68,17 @@ class ExecutorAgent(ConversableAgent):
         notes += [f"Refused pip argument: {arg}" for arg in getattr(result, "rejected_packages", [])]
         self.last_execution = execution
         return execution, notes
+
+    def run_aside(self, program: str, packages: list[str] | None = None) -> ExecutionResult:
+        """Run ``program`` (with ``packages``) outside the dialogue: nothing is recorded as a turn."""
+        blocks = [CodeBlock(code=program, language="python")]
+        if packages:
+            blocks.insert(0, CodeBlock(code="pip install " + " ".join(packages), language="sh"))
+        result = self.code_executor.execute_code_blocks(blocks)
+        execution = getattr(result, "execution", None)
+        if execution is None:
+            return ExecutionResult(status="no_tests" if result.exit_code == 0 else "fail", exit_code=result.exit_code)
+        return execution
 
     def start(self) -> None:
         """Make the sandbox ready now (fails fast when Docker is down), not at the first run."""
