@@ -7,13 +7,13 @@ the previous manifest or the new one, never a torn file.
 from __future__ import annotations
 
 import json
-import os
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .atomic import write_atomic
 from .errors import ConfigError
 from .transcript import Transcript, Usage
 
@@ -103,10 +103,4 @@ def save_manifest(manifest: RunManifest, out_dir: Path) -> None:
     """Write the manifest atomically (temporary file, fsync, rename)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     manifest.updated_at = now_iso()
-    path = out_dir / MANIFEST_FILE
-    temporary = path.with_suffix(".json.tmp")
-    with temporary.open("w", encoding="utf-8") as handle:
-        handle.write(manifest.model_dump_json(by_alias=True, indent=2))
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
+    write_atomic(out_dir / MANIFEST_FILE, manifest.model_dump_json(by_alias=True, indent=2))

@@ -12,23 +12,22 @@ of path and qualified name.
 from __future__ import annotations
 
 import ast
-import contextlib
 import hashlib
-import importlib.util
 import json
 import logging
 import os
 import random
 import re
-import tempfile
 import tokenize
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal, cast
 
+from .atomic import atomic_writer
 from .errors import SeedError
+from .source_tree import SourceTree, iter_source_files, resolve_source
 
 logger = logging.getLogger(__name__)
 
@@ -38,15 +37,11 @@ Definition = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
 _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _TRY_NODES = tuple(getattr(ast, name) for name in ("Try", "TryStar") if hasattr(ast, name))
-_SKIPPED_DIRS = frozenset({"__pycache__", "node_modules", "site-packages"})
-_OUTPUT_DIRS = frozenset({"build", "dist"})  # skipped unless they are packages themselves
-_TEST_DIRS = frozenset({"test", "tests"})
 _HEADER_LINES = 10
 _GENERATED = re.compile(
     r"@generated|do not edit|auto-?generated|^\s*#.*\bgenerated (?:by|from|with)\b", re.IGNORECASE | re.MULTILINE
 )
 _GENERATED_SUFFIXES = ("_pb2.py", "_pb2_grpc.py")
-_IMPORT_NAME = re.compile(r"[A-Za-z_]\w*")
 _ID_HASH_CHARS = 12
 
 
@@ -87,15 +82,6 @@ class MiningOptions:
             value = getattr(self, name)
             if value is not None and value < 0:
                 raise SeedError(f"{name} must be 0 or more, not {value}")
-
-
-@dataclass(frozen=True)
-class SourceTree:
-    """Where to mine: ``root`` (a folder or one file); seed paths are relative to ``base``."""
-
-    root: Path
-    base: Path
-    project: str
 
 
 @dataclass(frozen=True)
@@ -203,43 +189,6 @@ def select_snippets(
     return unique
 
 
-def resolve_source(target: str | os.PathLike[str], *, project: str | None = None) -> SourceTree:
-    """Find what to mine: an existing path, or else the source of an installed package.
-
-    Raises:
-        SeedError: No such path and no installed package of that name with Python source.
-    """
-    path = Path(target).expanduser()
-    if path.exists():
-        root = path.resolve()
-        if root.is_file() and root.suffix != ".py":
-            raise SeedError(f"{path} is not a Python file; give a .py file, a code tree or an import name")
-        # A package folder keeps its own name in the paths, as when named by import name.
-        base = root if root.is_dir() and not (root / "__init__.py").exists() else root.parent
-        return SourceTree(root=root, base=base, project=project or _project_name(root))
-    name = str(target)
-    if not _IMPORT_NAME.fullmatch(name):
-        raise SeedError(f"{name}: no such file or folder; give a code tree, a .py file or a top-level import name")
-    return _installed_package(name, project)
-
-
-def iter_source_files(root: Path, *, include_tests: bool = False) -> Iterator[Path]:
-    """The ``.py`` files under ``root`` in a deterministic order (``root`` itself if a file).
-
-    Hidden folders, ``__pycache__``, virtual environments, ``*.egg-info``, non-package
-    ``build``/``dist`` folders and (unless ``include_tests``) ``test``/``tests`` are skipped.
-    """
-    if root.is_file():
-        yield root
-        return
-    for folder, dirnames, filenames in os.walk(root):
-        here = Path(folder)
-        dirnames[:] = sorted(name for name in dirnames if _walk_into(here / name, include_tests))
-        for name in sorted(filenames):
-            if name.endswith(".py"):
-                yield here / name
-
-
 def write_seeds_file(snippets: Iterable[MinedSnippet], out: str | os.PathLike[str]) -> int:
     """Write the seeds as JSONL atomically: a temporary file beside ``out``, then a rename.
 
@@ -254,7 +203,12 @@ def write_seeds_file(snippets: Iterable[MinedSnippet], out: str | os.PathLike[st
     path = Path(out)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        return _write_atomic(path, (snippet.to_seed() for snippet in snippets))
+        count = 0
+        with atomic_writer(path) as handle:
+            for snippet in snippets:
+                handle.write(json.dumps(snippet.to_seed(), ensure_ascii=False) + "\n")
+                count += 1
+        return count
     except OSError as exc:
         raise SeedError(f"cannot write seeds file {path}: {exc.strerror or exc}; check the path") from exc
 
@@ -413,66 +367,3 @@ def _seed_id(project: str, path: str, qualname: str, occurrence: int) -> str:
     key = f"{path}\0{qualname}" + (f"\0{occurrence}" if occurrence > 1 else "")
     slug = re.sub(r"[^A-Za-z0-9]+", "-", project).strip("-").lower() or "seed"
     return f"{slug}-{hashlib.sha256(key.encode()).hexdigest()[:_ID_HASH_CHARS]}"
-
-
-def _walk_into(folder: Path, include_tests: bool) -> bool:
-    name = folder.name
-    if name.startswith(".") or name in _SKIPPED_DIRS or name.endswith(".egg-info"):
-        return False
-    if name in _OUTPUT_DIRS and not (folder / "__init__.py").exists():
-        return False
-    if not include_tests and name in _TEST_DIRS:
-        return False
-    return not (folder / "pyvenv.cfg").exists()
-
-
-def _project_name(root: Path) -> str:
-    if root.is_file():
-        return root.stem
-    pyproject = root / "pyproject.toml"
-    if pyproject.is_file():
-        with contextlib.suppress(OSError, ValueError, ImportError):
-            import tomllib
-
-            name = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {}).get("name")
-            if isinstance(name, str) and name.strip():
-                return name.strip()
-    return root.name
-
-
-def _installed_package(name: str, project: str | None) -> SourceTree:
-    try:
-        spec = importlib.util.find_spec(name)  # a top-level name: finders only, nothing is imported
-    except (ImportError, ValueError):
-        spec = None
-    if spec is None:
-        raise SeedError(f"'{name}' is neither an existing path nor an installed package; check the spelling")
-    locations = list(spec.submodule_search_locations or [])
-    if locations:
-        if len(locations) > 1:
-            logger.warning("%s is a namespace package in %d folders; mining %s", name, len(locations), locations[0])
-        root = Path(locations[0]).resolve()
-    elif spec.origin and spec.origin.endswith(".py"):
-        root = Path(spec.origin).resolve()
-    else:
-        raise SeedError(f"'{name}' is a compiled or built-in module ({spec.origin}); it has no Python source to mine")
-    return SourceTree(root=root, base=root.parent, project=project or name)
-
-
-def _write_atomic(path: Path, rows: Iterable[dict[str, Any]]) -> int:
-    handle_fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    count = 0
-    try:
-        with os.fdopen(handle_fd, "w", encoding="utf-8") as handle:
-            for row in rows:
-                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-                count += 1
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-    return count

@@ -1,18 +1,17 @@
 """The report of a generation run: what ``dialogues.jsonl`` (and ``errors.jsonl``) add up to.
 
 ``build_report`` is a pure function over record dicts; ``write_report`` reads a run folder
-and writes ``report.json`` and ``report.md`` atomically. Rates are over all dialogues,
-model errors included: a dialogue lost to a model error is a dialogue that yielded no sample.
+and writes ``report.json`` and ``report.md`` (:mod:`aiev_agents.report_markdown`) atomically.
+Rates are over all dialogues, model errors included: a dialogue lost to a model error is a
+dialogue that yielded no sample.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
 import re
-import tempfile
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -20,7 +19,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from .atomic import write_atomic
 from .errors import DatasetError
+from .report_markdown import render_markdown
 
 logger = logging.getLogger(__name__)
 
@@ -186,40 +187,6 @@ def normalize_message(message: str) -> str:
     return text if len(text) <= _MESSAGE_CHARS else text[: _MESSAGE_CHARS - 1] + "…"
 
 
-def render_markdown(report: Mapping[str, Any]) -> str:
-    """The report as Markdown: a summary, then one table per statistic."""
-    counts = report["counts"]
-    lines = [
-        "# AIEV run report",
-        "",
-        f"- dialogues: {counts['dialogues']} ({counts['records']} records, "
-        f"{counts['model_error_records']} lost to model errors)",
-        f"- verified: {counts['verified']} ({_percent(report['verified_rate'])})",
-        f"- mean rounds: {_number(report['mean_rounds'])}",
-    ]
-    if counts["skipped_lines"]:
-        lines.append(f"- lines skipped (not whole records): {counts['skipped_lines']}")
-    lines += _table(
-        "Pass rate by round (cumulative)",
-        ["round", "verified", "rate"],
-        [[row["round"], row["verified"], _percent(row["rate"])] for row in report["pass_at_round"]],
-    )
-    lines += _table(
-        "Rounds",
-        ["rounds", "dialogues", "verified"],
-        [[row["rounds"], row["dialogues"], row["verified"]] for row in report["rounds_histogram"]],
-    )
-    lines += _table("Failures", ["category", "dialogues"], [[k, v] for k, v in report["failures"].items() if v])
-    lines += _table(
-        "Top errors",
-        ["count", "message"],
-        [[e["count"], "`" + e["message"].replace("`", "'") + "`"] for e in report["top_errors"]],
-    )
-    lines += _usage_table(report["usage"])
-    lines += _timings_lines(report["timings"])
-    return "\n".join(lines) + "\n"
-
-
 def read_run(out_dir: str | os.PathLike[str]) -> RunRecords:
     """The records of a run folder; lines that are not whole JSON objects are counted and skipped.
 
@@ -249,8 +216,8 @@ def write_report(out_dir: str | os.PathLike[str], *, top_errors: int = DEFAULT_T
     run = read_run(folder)
     report = build_report(run.dialogues, run.errors, skipped_lines=run.skipped_lines, top_errors=top_errors)
     try:
-        _write_text_atomic(folder / REPORT_JSON, json.dumps(report, indent=2, ensure_ascii=False) + "\n")
-        _write_text_atomic(folder / REPORT_MARKDOWN, render_markdown(report))
+        write_atomic(folder / REPORT_JSON, json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+        write_atomic(folder / REPORT_MARKDOWN, render_markdown(report))
     except OSError as exc:
         raise DatasetError(f"cannot write the report in {folder}: {exc.strerror or exc}") from exc
     return report
@@ -381,61 +348,3 @@ def _ratio(part: int, whole: int) -> float | None:
 
 def _mean(values: list[int]) -> float | None:
     return round(sum(values) / len(values), 6) if values else None
-
-
-def _percent(rate: float | None) -> str:
-    return "n/a" if rate is None else f"{rate * 100:.1f}%"
-
-
-def _number(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.2f}"
-
-
-def _table(title: str, header: list[str], rows: list[list[Any]]) -> list[str]:
-    lines = ["", f"## {title}", ""]
-    if not rows:
-        return [*lines, "(none)"]
-    lines.append("| " + " | ".join(header) + " |")
-    lines.append("|" + "---|" * len(header))
-    lines += ["| " + " | ".join(str(cell).replace("|", "\\|") for cell in row) + " |" for row in rows]
-    return lines
-
-
-def _usage_table(usage: Mapping[str, Any]) -> list[str]:
-    rows = [[role, *(_usage_cells(numbers))] for role, numbers in usage["roles"].items()]
-    rows.append(["**total**", *(_usage_cells(usage["total"]))])
-    if usage["per_verified_sample"] is not None:
-        rows.append(["per verified sample", *(_usage_cells(usage["per_verified_sample"], ".1f"))])
-    return _table("Tokens and cost", ["role", "prompt", "completion", "total", "cost"], rows)
-
-
-def _usage_cells(numbers: Mapping[str, float], tokens_format: str = ",.0f") -> list[str]:
-    tokens = [format(numbers[key], tokens_format) for key in _USAGE_KEYS[:3]]
-    return [*tokens, f"{numbers['cost']:.4f}"]
-
-
-def _timings_lines(timings: Mapping[str, Any]) -> list[str]:
-    span = "n/a" if timings["span_s"] is None else f"{timings['span_s']:.1f} s"
-    return [
-        "",
-        "## Time",
-        "",
-        f"- wall time, summed over dialogues: {timings['wall_s']:.1f} s "
-        f"(model {timings['model_s']:.1f} s, execution {timings['execution_s']:.1f} s)",
-        f"- span: {span} (from {timings['started_at'] or 'n/a'} to {timings['ended_at'] or 'n/a'})",
-    ]
-
-
-def _write_text_atomic(path: Path, text: str) -> None:
-    handle_fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle_fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
@@ -21,6 +20,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .atomic import write_atomic
 from .curate import dataset_records, resolve_dataset
 from .errors import DatasetError
 from .sandbox.settings import SandboxSettings
@@ -79,12 +79,10 @@ class VerifyReport(BaseModel):
         return self.model_dump(mode="json", by_alias=True)
 
     def save(self, path: str | Path) -> Path:
-        """Write the report as JSON (temporary file, then rename)."""
+        """Write the report as JSON, atomically."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(path.name + ".tmp")
-        temporary.write_text(json.dumps(self.to_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-        os.replace(temporary, path)
+        write_atomic(path, json.dumps(self.to_dict(), ensure_ascii=False, indent=2) + "\n")
         return path
 
 

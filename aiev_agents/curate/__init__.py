@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from ..atomic import atomic_writer
 from ..benchmarks import BenchmarkTask, load_benchmark
 from ..errors import DatasetError
 from ..store import DIALOGUES_FILE
@@ -298,22 +298,14 @@ def curate_dataset(
 
 def _write_kept(curator: Curator, source_file: Path, target: Path) -> list[Removal]:
     target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(target.name + ".tmp")
     removed: list[Removal] = []
-    try:
-        with temporary.open("w", encoding="utf-8") as handle:
-            for line, record in dataset_records(source_file):
-                removal = curator.review(line, record)
-                if removal is None:
-                    handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-                else:
-                    removed.append(removal)
-            handle.flush()
-            os.fsync(handle.fileno())
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    os.replace(temporary, target)
+    with atomic_writer(target) as handle:
+        for line, record in dataset_records(source_file):
+            removal = curator.review(line, record)
+            if removal is None:
+                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+            else:
+                removed.append(removal)
     return removed
 
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from ..atomic import atomic_writer
 from ..curate import dataset_records, resolve_dataset
 from ..curate.report import REPORT_JSON, CurateReport, load_report
 from ..errors import DatasetError
@@ -158,17 +159,9 @@ def _non_empty(transcripts: Iterator[Transcript], source_file: Path) -> Iterator
 def _write_jsonl(
     make_row: Callable[[Transcript], dict[str, Any]], transcripts: Iterator[Transcript], path: Path
 ) -> Path:
-    temporary = path.with_name(path.name + ".tmp")
-    try:
-        with temporary.open("w", encoding="utf-8") as handle:
-            for transcript in transcripts:
-                handle.write(json.dumps(make_row(transcript), ensure_ascii=False) + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    os.replace(temporary, path)
+    with atomic_writer(path) as handle:
+        for transcript in transcripts:
+            handle.write(json.dumps(make_row(transcript), ensure_ascii=False) + "\n")
     return path
 
 
