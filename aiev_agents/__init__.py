@@ -11,13 +11,12 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
+from ._version import __version__ as __version__
 from .config import AievConfig, load_config
 from .errors import AievError, ConfigError, ModelUnavailable, SandboxUnavailable, SeedError
 from .sandbox.settings import SandboxSettings
 from .seeds import Seed
 from .transcript import ExecutionResult, Transcript, Turn
-
-__version__ = "0.1.0"
 
 _LAZY = {
     "QuestionerAgent": "aiev_agents.roles",

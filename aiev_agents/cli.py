@@ -47,6 +47,11 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument("--max-samples", type=_positive_int, help="stop at N verified samples in --out")
     generate.add_argument("--max-budget", type=float, metavar="USD", help="stop when --out has cost this much")
     generate.add_argument("--no-cache", action="store_true", help="always call the models (no response cache)")
+    generate.add_argument("--cache-path", type=Path, help="response cache file (default: OUT/llm_cache.sqlite)")
+    generate.add_argument(
+        "--max-consecutive-model-errors", type=_positive_int, default=5, metavar="N",
+        help="stop after N dialogues in a row fail on a model (default: %(default)s)",
+    )  # fmt: skip
     generate.add_argument("--force", action="store_true", help="add to --out even if another config made it")
     generate.add_argument("--no-progress", action="store_true", help="one line per dialogue, no progress bar")
     generate.add_argument("--backend", choices=["threads", "ray"], default="threads", help="where dialogues run")
@@ -97,6 +102,8 @@ def _cmd_generate(args: argparse.Namespace) -> int:
         max_samples=args.max_samples,
         max_budget_usd=args.max_budget,
         use_cache=not args.no_cache,
+        cache_path=args.cache_path,
+        max_consecutive_model_errors=args.max_consecutive_model_errors,
         force=args.force,
         backend=args.backend,
         ray_address=args.address,

@@ -31,6 +31,17 @@ Stage = Literal["teaching", "self_learning"]
 STAGE_PLAYERS: dict[str, str] = {"teaching": "teacher", "self_learning": "student"}
 
 
+#: Sampling and request options each backend accepts under a model's ``params``.
+OPENAI_PARAMS = frozenset(
+    {"top_p", "frequency_penalty", "presence_penalty", "stop", "logit_bias", "logprobs", "top_logprobs",
+     "response_format", "reasoning_effort", "extra_body", "extra_headers", "user", "n"}
+)  # fmt: skip
+LLAMA_CPP_PARAMS = frozenset(
+    {"top_p", "top_k", "min_p", "stop", "presence_penalty", "frequency_penalty", "repeat_penalty", "n_batch",
+     "n_gpu_layers"}
+)  # fmt: skip
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -67,6 +78,17 @@ class ModelSpec(_Strict):
     @classmethod
     def _empty_is_unset(cls, value: Any) -> Any:
         return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _params_fit_the_backend(self) -> ModelSpec:
+        allowed = LLAMA_CPP_PARAMS if self.backend == "llama_cpp" else OPENAI_PARAMS
+        unknown = sorted(set(self.params) - allowed)
+        if unknown:
+            raise ValueError(
+                f"`params` has {', '.join(unknown)}, which backend {self.backend} does not take; allowed: "
+                f"{', '.join(sorted(allowed))} (server-specific options go under params.extra_body)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _backend_needs(self) -> ModelSpec:
@@ -204,18 +226,39 @@ class AievConfig(_Strict):
     def config_hash(self) -> str:
         """A content hash of the settings that shape the data.
 
-        Secrets and operational settings (endpoint, retries, concurrency, Docker host) are
-        left out, so restarting a server on another port does not make a new dataset.
+        Secrets and operational settings (endpoints, retries, concurrency, Docker host,
+        timeouts of start-up and installs, threads) are left out, so restarting a server on
+        another port does not make a new dataset; prompt files count by their content, a
+        GGUF by its file name.
         """
-        data = self.model_dump(mode="json", exclude={"output": True, "curate": True, "sandbox": {"docker_host"}})
+        data = self.model_dump(
+            mode="json", exclude={"output": True, "curate": True, "sandbox": _OPERATIONAL_SANDBOX_KEYS}
+        )
         for spec in data["models"].values():
             for key in _OPERATIONAL_MODEL_KEYS:
                 spec.pop(key, None)
+        for name, spec in self.models.items():
+            data["models"][name]["model_file"] = spec.model_path.name if spec.model_path else None
+        for role in data["roles"].values():
+            prompt = role.pop("prompt", None)
+            role["prompt_sha256"] = _file_sha256(Path(prompt)) if prompt else None
         text = json.dumps(data, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-_OPERATIONAL_MODEL_KEYS = ("api_key", "base_url", "timeout_s", "max_retries", "max_concurrency", "model_path")
+_OPERATIONAL_MODEL_KEYS = (
+    "api_key", "base_url", "timeout_s", "max_retries", "max_concurrency", "model_path", "n_threads",
+)  # fmt: skip
+_OPERATIONAL_SANDBOX_KEYS = {
+    "docker_host", "state_dir", "pull", "startup_timeout_s", "install_timeout_s", "ca_bundle",
+}  # fmt: skip
+
+
+def _file_sha256(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    except OSError:
+        return f"missing:{path.name}"
 
 
 def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> AievConfig:
@@ -299,7 +342,8 @@ def _describe_validation_error(exc: ValidationError, path: Path) -> str:
         else:
             got = error.get("input")
             shown = f" (got {got!r})" if not isinstance(got, (dict, list)) else ""
-            lines.append(f"  - `{key}`: {error['msg']}{shown}")
+            message = error["msg"].removeprefix("Value error, ")
+            lines.append(f"  - `{key}`: {message}{shown}")
     return "\n".join(lines)
 
 
@@ -336,7 +380,14 @@ def _resolve_paths(config: AievConfig, base: Path) -> AievConfig:
 
     for spec in config.models.values():
         spec.model_path = resolve(spec.model_path)
-    for role in (config.roles.questioner, config.roles.programmer, config.roles.executor):
+    for role in _all_roles(config):
         role.prompt = resolve(role.prompt)
     config.sandbox.ca_bundle = resolve(config.sandbox.ca_bundle)
+    config.sandbox.state_dir = resolve(config.sandbox.state_dir)
+    config.output.dir = resolve(config.output.dir)
     return config
+
+
+def _all_roles(config: AievConfig) -> list[RoleSpec]:
+    roles = config.roles
+    return [roles.questioner, roles.programmer, roles.executor, *roles.extras().values()]

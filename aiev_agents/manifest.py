@@ -7,6 +7,7 @@ the previous manifest or the new one, never a torn file.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .atomic import write_atomic
 from .errors import ConfigError
-from .transcript import Transcript, Usage
+from .transcript import Usage
 
 MANIFEST_FILE = "run.json"
 MANIFEST_SCHEMA = 1
@@ -72,20 +73,34 @@ class RunManifest(BaseModel):
     def tokens(self) -> int:
         return sum(usage.total_tokens for per_model in self.ledger.values() for usage in per_model.values())
 
-    def add(self, transcript: Transcript) -> None:
-        """Count one finished dialogue and add its usage to the ledger (role → model → usage)."""
-        for counts in (self.counts, self.sessions[-1].counts):
-            counts.dialogues += 1
-            counts.verified += int(transcript.verified)
-            counts.rounds += transcript.rounds
-        for role, usage in transcript.usage.items():
-            model = transcript.models.get(role, "unknown")
-            per_model = self.ledger.setdefault(role, {})
-            per_model[model] = per_model.get(model, Usage()) + usage
+    def add(self, record: dict[str, Any]) -> None:
+        """Count one finished dialogue record and add its usage to the ledger (role → model → usage)."""
+        self._count(record, self.sessions[-1].counts)
+        self._include(record)
 
     def add_model_error(self) -> None:
         self.counts.model_errors += 1
         self.sessions[-1].counts.model_errors += 1
+
+    def recount(self, records: Iterable[dict[str, Any]], model_errors: int) -> None:
+        """Rebuild the folder's totals from its records, the source of truth (a crash may have
+        written a record and died before the manifest caught up)."""
+        self.counts, self.ledger = Counts(model_errors=model_errors), {}
+        for record in records:
+            self._include(record)
+
+    def _include(self, record: dict[str, Any]) -> None:
+        self._count(record, self.counts)
+        for role, usage in record.get("usage", {}).items():
+            model = record.get("models", {}).get(role, "unknown")
+            per_model = self.ledger.setdefault(role, {})
+            per_model[model] = per_model.get(model, Usage()) + Usage.model_validate(usage)
+
+    @staticmethod
+    def _count(record: dict[str, Any], counts: Counts) -> None:
+        counts.dialogues += 1
+        counts.verified += int(bool(record.get("verified")))
+        counts.rounds += int(record.get("rounds", 0))
 
 
 def load_manifest(out_dir: Path) -> RunManifest | None:

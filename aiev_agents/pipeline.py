@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ._version import __version__
 from .config import AievConfig
 from .dialogue import run_dialogue
 from .errors import ConfigError, ModelUnavailable, SeedError
@@ -27,7 +28,6 @@ from .workers import Agents, Backend, ModelGates, ThreadBackend
 
 logger = logging.getLogger(__name__)
 
-CODE_VERSION = "0.1.0"
 
 
 @dataclass
@@ -102,19 +102,28 @@ class Generation:
             seeds_paths = [seeds_paths]
         summary = GenerationSummary(out_path=out / "dialogues.jsonl")
         seeds = read_seed_files(seeds_paths, on_error=lambda error: self._bad_seed(error, summary))
-        manifest = self._open_manifest(out)
-        store = DialogueStore(out)
+        if self.options.log_db is not None and self.options.backend != "threads":
+            raise ConfigError("--log-db works with the threads backend only")
+        store, errors = DialogueStore(out), ErrorLog(out)
         store.repair()
+        manifest = self._open_manifest(out, store, errors)
         pending = self._pending(seeds, store.existing_ids(), summary)
         _call(self.events.on_plan, len(pending))
         cache = self._open_cache(out)
         try:
-            _Run(self, store, ErrorLog(out), manifest, summary, cache).execute(pending)
+            _Run(self, store, errors, manifest, summary, cache).execute(pending)
+        except KeyboardInterrupt:
+            summary.stop_reason = "interrupted"
+            raise
+        except Exception as exc:
+            if summary.stop_reason == "done":
+                summary.stop_reason = f"failed: {type(exc).__name__}"
+            raise
         finally:
             manifest.sessions[-1].ended_at = now_iso()
             manifest.sessions[-1].status = summary.stop_reason
             save_manifest(manifest, out)
-        summary.report_path = _write_report(out)
+            summary.report_path = _write_report(out)
         return summary
 
     def run_one(self, seed: Seed, agents: Agents) -> Transcript:
@@ -155,7 +164,7 @@ class Generation:
             return RayBackend(self, address=self.options.ray_address)
         return ThreadBackend(self)
 
-    def _open_manifest(self, out: Path) -> RunManifest:
+    def _open_manifest(self, out: Path, store: DialogueStore, errors: ErrorLog) -> RunManifest:
         manifest = load_manifest(out)
         config_hash = self.config.config_hash()
         if manifest is not None and manifest.config_hash != config_hash and not self.options.force:
@@ -167,13 +176,13 @@ class Generation:
             previous = manifest
             manifest = RunManifest(
                 config_hash=config_hash,
-                code_version=CODE_VERSION,
+                code_version=__version__,
                 stage=self.config.stage,
                 models=self.config.models_by_role(),
             )
-            if previous is not None:  # forced: keep what the folder already holds
-                manifest.counts, manifest.ledger = previous.counts, previous.ledger
+            if previous is not None:  # forced: keep the history of the folder
                 manifest.sessions = previous.sessions
+        manifest.recount(store.records(), errors.count())
         options = {k: v for k, v in vars(self.options).items() if v is not None and k != "cache_path"}
         manifest.sessions.append(Session(started_at=now_iso(), options=options))
         save_manifest(manifest, out)
@@ -226,8 +235,6 @@ class _Run:
     def _start_log(self, workers: list[Any]) -> None:
         if self.options.log_db is None:
             return
-        if self.options.backend != "threads":
-            raise ConfigError("--log-db works with the threads backend only")
         agents = [agent for worker in workers for agent in (worker.questioner, worker.programmer, *worker.extras)]
         self.log_session = start_runtime_log(self.options.log_db, agents)
 
@@ -284,8 +291,9 @@ class _Run:
             return
         if self.log_session is not None:
             transcript.trace = {"ag2_log_db": str(self.options.log_db), "ag2_session_id": self.log_session}
-        self.store.append(transcript.to_dict())
-        self.manifest.add(transcript)
+        record = transcript.to_dict()
+        self.store.append(record)
+        self.manifest.add(record)
         save_manifest(self.manifest, self.store.dir)
         self.consecutive_model_errors = 0
         self.summary.dialogues += 1

@@ -69,6 +69,13 @@ class ErrorLog:
     def __init__(self, out_dir: str | Path) -> None:
         self.path = Path(out_dir) / ERRORS_FILE
 
+    def count(self) -> int:
+        """Lines in the log (each a dialogue that failed on a model; retries count again)."""
+        if not self.path.exists():
+            return 0
+        with self.path.open(encoding="utf-8") as handle:
+            return sum(1 for line in handle if line.strip())
+
     def append(self, seed: Any, error: Exception) -> None:
         seed_data = seed.model_dump(exclude_none=True) if hasattr(seed, "model_dump") else dict(seed)
         record = {

@@ -70,7 +70,8 @@ class ModelGates:
                 self._by_role[role] = by_model[model]
 
     def __call__(self, agent: Any) -> AbstractContextManager[Any]:
-        return self._by_role.get(agent.name, nullcontext())
+        role = getattr(agent, "aiev_role", agent.name)  # set by from_config: renaming keeps the limit
+        return self._by_role.get(role, nullcontext())
 
 
 class Backend(Protocol):

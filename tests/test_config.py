@@ -133,3 +133,24 @@ def test_teaching_config_reads_teacher_model_and_endpoint_from_env() -> None:
 def test_teaching_config_without_api_key_says_to_export_it() -> None:
     with pytest.raises(ConfigError, match="OPENAI_API_KEY is not set"):
         load_config(REPO / "agent_configs" / "teaching.yaml", env={})
+
+
+def test_config_hash_follows_prompt_content_not_its_path(tmp_path: Path) -> None:
+    prompt = tmp_path / "p.md"
+    prompt.write_text("You are careful.")
+    text = MINIMAL + "roles:\n  programmer:\n    prompt: p.md\n"
+    first = load_config(write(tmp_path, text), env={}).config_hash()
+    prompt.write_text("You are hasty.")
+    assert load_config(write(tmp_path, text), env={}).config_hash() != first
+
+
+def test_params_the_backend_does_not_take_are_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="`params` has repeat_penalty, which backend openai_compatible does not take"):
+        load_config(write(tmp_path, MINIMAL + "    params: {repeat_penalty: 1.1}\n"), env={})
+
+
+def test_extra_role_prompt_and_output_dir_resolve_against_the_config_folder(tmp_path: Path) -> None:
+    text = MINIMAL + "roles:\n  reviewer:\n    prompt: prompts/r.md\noutput:\n  dir: runs/a\n"
+    config = load_config(write(tmp_path, text), env={})
+    assert config.roles.reviewer.prompt == tmp_path / "prompts" / "r.md"
+    assert config.output.dir == tmp_path / "runs" / "a"

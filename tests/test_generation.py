@@ -236,3 +236,20 @@ def test_ag2_runtime_log_holds_every_call_and_records_point_into_it(
     assert sorted(call_ids) == sorted(logged)
     assert agents == {"questioner", "programmer"}
     assert record["trace"]["ag2_session_id"]
+
+
+def test_manifest_totals_are_rebuilt_from_the_records_on_resume(
+    tmp_path: Path, sandbox_settings: SandboxSettings
+) -> None:
+    out = tmp_path / "out"
+    seeds = problem_seeds(tmp_path, 2)
+    with ScriptedServer({"programmer": [programs.GOOD] * 2}, key=key_by_role) as server:
+        config = write_config(tmp_path, server.base_url, sandbox_settings.image)
+        generate(config, seeds, out, max_dialogues=1)
+        # a crash after the record was written but before the manifest was saved
+        extra = dict(records(out)[0], id="written-before-the-crash")
+        (out / "dialogues.jsonl").open("a").write(json.dumps(extra) + "\n")
+        generate(config, seeds, out)
+    manifest = json.loads((out / "run.json").read_text())
+    assert manifest["counts"]["dialogues"] == 3
+    assert manifest["counts"]["verified"] == 3

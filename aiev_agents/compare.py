@@ -1,0 +1,296 @@
+"""``aiev compare``: teacher and student solve the held-out problems of a split; pass@1 of each.
+
+Each model plays the programmer (the configured programmer prompt and its ``task`` turn)
+on the ``problem`` of every record of a split file (``block-NNNN.test.jsonl``). Its answer
+is run against the *record's own tests* in the sandbox:
+
+* the candidate's solution is its answer's Python without its own tests: imports,
+  functions, classes and assignments are kept; ``test_*`` functions, ``TestCase``
+  classes, calls, asserts and ``if __name__`` blocks are dropped (:func:`solution_part`);
+* the record's tests are the top-level statements of its ``final_program`` that are not
+  solution definitions (:func:`tests_part`);
+* the program is ``solution + "\\n\\n" + tests``, run with the record's packages and those
+  the answer asks for; it passes when it exits 0 and its tests ran.
+
+Limits: the tests call the solution by the names the record chose, so a candidate that
+names its function differently fails (the questioner's problems usually name it). A
+function of the record counts as test code only when its name starts with ``test`` or
+``check`` or its body has an ``assert``; tests hidden in another helper (a ``main()`` that
+prints and compares) are lost with the solution, and a record left without any statement
+that runs is skipped. Top-level assignments of the record are kept as test data, after
+the candidate's code, so a constant both define takes the record's value.
+"""
+
+from __future__ import annotations
+
+import ast
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .codeblocks import split_program
+from .config import AievConfig
+from .errors import ConfigError, ModelUnavailable
+from .evaluate.sanitize import is_import, prune, source_of
+from .sandbox.settings import SandboxSettings
+from .splits import read_split
+
+logger = logging.getLogger(__name__)
+
+COMPARE_SCHEMA = 1
+_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_ASSIGNMENTS = (ast.Assign, ast.AnnAssign, ast.AugAssign)
+_TEST_PREFIXES = ("test", "check")
+
+
+class ModelScore(BaseModel):
+    """One model's score on the held-out problems."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(description="The entry under `models`.")
+    model: str = Field(description="The model name at the endpoint.")
+    passed: int = 0
+    scored: int = 0
+    errors: int = Field(0, description="Problems lost to a model error (counted as failed).")
+    pass_at_1: float = 0.0
+
+
+class CompareResult(BaseModel):
+    """What ``aiev compare`` writes: both scores side by side and each problem's verdicts."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    schema_version: int = Field(COMPARE_SCHEMA, alias="schema")
+    split: str
+    config_hash: str
+    problems: int
+    skipped: list[str] = Field(default_factory=list, description="Record ids with no test part.")
+    scores: dict[str, ModelScore]
+    verdicts: dict[str, dict[str, str]] = Field(default_factory=dict, description="Record id → model → status.")
+    started_at: str
+    ended_at: str
+    wall_s: float
+
+    def pass_at_1(self, name: str) -> float:
+        """The pass@1 of the model entry ``name``."""
+        return self.scores[name].pass_at_1
+
+    def save(self, path: str | Path) -> Path:
+        """Write the result as JSON; returns the path."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(self.model_dump_json(by_alias=True, indent=2) + "\n", encoding="utf-8")
+        return path
+
+
+@dataclass(frozen=True)
+class HeldOut:
+    """One held-out problem: the statement, the record's tests and packages."""
+
+    id: str
+    problem: str
+    tests: str
+    packages: tuple[str, ...] = ()
+
+
+def tests_part(program: str) -> str:
+    """The test code of a verified program: what is left when the solution's definitions go.
+
+    Kept, in order: imports; functions named ``test*``/``check*`` or whose body asserts;
+    ``TestCase`` subclasses and ``Test*`` classes; top-level assignments; every other
+    top-level statement (asserts, calls, loops, ``if __name__`` blocks). Returns ``""``
+    when nothing kept would run.
+    """
+    try:
+        tree = ast.parse(program)
+    except (SyntaxError, ValueError):
+        return ""
+    kept = [node for node in tree.body if _is_test_code(node)]
+    if not any(_runs(node) for node in kept):
+        return ""
+    return source_of(program, kept)
+
+
+def solution_part(program: str) -> str:
+    """A candidate program without its tests: imports and non-test definitions and assignments."""
+    return prune(program, None)
+
+
+def held_out(records: Sequence[dict[str, Any]]) -> tuple[list[HeldOut], list[str]]:
+    """The problems of a split's records, and the ids of records with no usable test part."""
+    problems, skipped = [], []
+    for record in records:
+        tests = tests_part(str(record.get("final_program") or ""))
+        problem = str(record.get("problem") or "").strip()
+        if not tests or not problem:
+            skipped.append(str(record.get("id")))
+            continue
+        packages = tuple(str(p) for p in record.get("final_packages") or ())
+        problems.append(HeldOut(str(record.get("id")), problem, tests, packages))
+    return problems, skipped
+
+
+class Comparison:
+    """Scores model entries of a config on held-out problems, ``workers`` at a time."""
+
+    def __init__(
+        self,
+        config: AievConfig,
+        models: Sequence[str],
+        *,
+        workers: int = 1,
+        settings: SandboxSettings | None = None,
+        on_verdict: Callable[[str, str, str], None] | None = None,
+    ) -> None:
+        """Args: config: a loaded config; models: entries under ``models`` to compare; workers:
+        problems at once (one sandbox each); settings: the sandbox (default: the config's);
+        on_verdict: called with (record id, model entry, status) as each run ends.
+
+        Raises:
+            ConfigError: A model entry is not in the config.
+        """
+        unknown = [name for name in models if name not in config.models]
+        if unknown:
+            raise ConfigError(f"compare: {', '.join(unknown)} not under `models` (known: {', '.join(config.models)})")
+        self.config = config
+        self.models = list(models)
+        self.workers = max(1, workers)
+        self.settings = settings or config.sandbox
+        self.on_verdict = on_verdict
+        self._local = threading.local()
+
+    def run(self, split: str | Path, out_path: str | Path | None = None) -> CompareResult:
+        """Solve and test every held-out problem of ``split`` with each model.
+
+        Raises:
+            DatasetError: The split file cannot be read.
+            SandboxUnavailable: Docker or the image cannot be used.
+            ModelUnavailable: A model failed on every problem.
+        """
+        from .sandbox.pool import SandboxPool
+
+        started, started_at = time.perf_counter(), _now()
+        problems, skipped = held_out(read_split(split))
+        verdicts: dict[str, dict[str, str]] = {problem.id: {} for problem in problems}
+        jobs = [(problem, name) for problem in problems for name in self.models]
+        if jobs:
+            with SandboxPool(self.settings, size=min(self.workers, len(jobs))) as pool:
+                self._run_jobs(jobs, pool, verdicts)
+        result = CompareResult(
+            split=str(split),
+            config_hash=self.config.config_hash(),
+            problems=len(problems),
+            skipped=skipped,
+            scores={name: self._score(name, verdicts) for name in self.models},
+            verdicts=verdicts,
+            started_at=started_at,
+            ended_at=_now(),
+            wall_s=round(time.perf_counter() - started, 3),
+        )
+        self._check_not_all_errors(result)
+        if out_path is not None:
+            result.save(out_path)
+        return result
+
+    def _run_jobs(self, jobs: list[tuple[HeldOut, str]], pool: Any, verdicts: dict[str, dict[str, str]]) -> None:
+        with ThreadPoolExecutor(max_workers=min(self.workers, len(jobs)), thread_name_prefix="aiev-compare") as threads:
+            futures = {threads.submit(self.solve, problem, name, pool): (problem, name) for problem, name in jobs}
+            for future in as_completed(futures):
+                problem, name = futures[future]
+                status = future.result()
+                verdicts[problem.id][name] = status
+                if self.on_verdict is not None:
+                    self.on_verdict(problem.id, name, status)
+
+    def solve(self, problem: HeldOut, name: str, pool: Any) -> str:
+        """One model's attempt at one problem: ``pass``, ``fail``, ``timeout``, ``no_code``... or ``error``."""
+        try:
+            answer = self._answer(name, problem.problem)
+        except ModelUnavailable as exc:
+            logger.warning("%s", exc)
+            return "error"
+        program = split_program(answer)
+        solution = solution_part(program.python)
+        if not solution.strip():
+            return "no_code"
+        packages = list(dict.fromkeys([*problem.packages, *program.packages]))
+        with pool.session() as sandbox:
+            result = sandbox.execute(solution + "\n\n" + problem.tests, packages)
+        return result.status
+
+    def _answer(self, name: str, problem: str) -> str:
+        import openai
+
+        agent = self._agent(name)
+        task_message = getattr(agent, "task_message", None)
+        content = task_message(problem) if callable(task_message) else problem
+        try:
+            reply = agent.generate_reply(messages=[{"role": "user", "content": content}])
+        except (openai.APIError, TimeoutError) as exc:
+            raise ModelUnavailable(f"compare: model {name!r} failed: {exc}") from exc
+        if isinstance(reply, dict):
+            return str(reply.get("content") or "")
+        return str(reply or "")
+
+    def _agent(self, name: str) -> Any:
+        agents: dict[str, Any] = self._local.__dict__.setdefault("agents", {})
+        if name not in agents:
+            from .roles import resolve_role_class
+
+            role_class = resolve_role_class("programmer", self.config.roles.programmer.class_path)
+            agents[name] = role_class.from_config(self.config, role="programmer", model=name)
+        return agents[name]
+
+    def _score(self, name: str, verdicts: dict[str, dict[str, str]]) -> ModelScore:
+        statuses = [per_model.get(name, "error") for per_model in verdicts.values()]
+        passed = statuses.count("pass")
+        return ModelScore(
+            name=name,
+            model=self.config.models[name].model,
+            passed=passed,
+            scored=len(statuses),
+            errors=statuses.count("error"),
+            pass_at_1=round(passed / len(statuses), 6) if statuses else 0.0,
+        )
+
+    def _check_not_all_errors(self, result: CompareResult) -> None:
+        for score in result.scores.values():
+            if score.scored and score.errors == score.scored:
+                raise ModelUnavailable(
+                    f"compare: model {score.name!r} ({score.model}) failed on every problem; "
+                    "check that it is reachable (see the log for the errors)"
+                )
+
+
+def default_compare_path(split: str | Path) -> Path:
+    """Where a split's comparison goes by default: ``block-NNNN.test.jsonl`` → ``block-NNNN.compare.json``."""
+    split = Path(split)
+    name = split.name
+    stem = name[: -len(".test.jsonl")] if name.endswith(".test.jsonl") else split.stem
+    return split.with_name(f"{stem}.compare.json")
+
+
+def _is_test_code(node: ast.stmt) -> bool:
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return node.name.startswith(_TEST_PREFIXES) or any(isinstance(n, ast.Assert) for n in ast.walk(node))
+    if isinstance(node, ast.ClassDef):
+        bases = [ast.unparse(base) for base in node.bases]
+        return node.name.startswith("Test") or any(base.endswith("TestCase") for base in bases)
+    return True
+
+
+def _runs(node: ast.stmt) -> bool:
+    return not (is_import(node) or isinstance(node, _DEFINITIONS + _ASSIGNMENTS))
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
