@@ -251,9 +251,10 @@ def run_dialogue(
 
     last = dialogue.executions[-1]
     final = split_program(dialogue.last_program)
+    packages = _installed_during(dialogue.executions, final.packages)
     checks = {}
     if last.passed and check_vacuity:
-        checks["vacuous_tests"] = dialogue.check_vacuity(final.python, list(final.packages))
+        checks["vacuous_tests"] = dialogue.check_vacuity(final.python, packages)
     vacuous = checks.get("vacuous_tests", {}).get("verdict") == "vacuous"
     return Transcript(
         id=seed.id,
@@ -273,7 +274,7 @@ def run_dialogue(
         checks=checks,
         executions=dialogue.executions,
         final_program=final.python,
-        final_packages=list(final.packages),
+        final_packages=packages,
         usage={
             "questioner": _usage_since(questioner, usage_before[questioner.name]),
             "programmer": _usage_since(programmer, usage_before[programmer.name]),
@@ -287,6 +288,16 @@ def run_dialogue(
             execution_s=round(dialogue.execution_s, 4),
         ),
     )
+
+
+def _installed_during(executions: Sequence[Execution], last_asked: Sequence[str]) -> list[str]:
+    """Every package the dialogue installed, in order: the sandbox keeps them for the whole
+    dialogue, so the final program may rely on one that an earlier answer asked for."""
+    packages: list[str] = []
+    for name in [*(p for e in executions for p in e.packages), *last_asked]:
+        if name not in packages:
+            packages.append(name)
+    return packages
 
 
 def _at_place(extras: Sequence[Any], place: str) -> list[Any]:

@@ -168,3 +168,17 @@ def test_packages_of_an_earlier_dialogue_are_gone_in_the_next(executor: Executor
     )
     assert transcript.verified is False
     assert "ModuleNotFoundError: No module named 'tabulate'" in transcript.executions[0].output
+
+
+def test_final_packages_keep_what_an_earlier_round_installed(executor: ExecutorAgent) -> None:
+    failing_with_package = programs.WITH_PACKAGE.replace('["2", "4"]', '["2", "5"]')
+    without_pip_line = "```python" + programs.WITH_PACKAGE.split("```python", 1)[1]
+    transcript = dialogue(
+        executor,
+        {"id": "keeps", "problem": "Render a table of squares."},
+        [programs.EXPLANATION],
+        [failing_with_package, without_pip_line],
+    )
+    assert [e.status for e in transcript.executions] == ["fail", "pass"]
+    assert transcript.executions[1].packages == []
+    assert transcript.final_packages == ["tabulate==0.9.0"]
