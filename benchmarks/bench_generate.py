@@ -1,7 +1,7 @@
 """Throughput of ``aiev generate`` against a model with a fixed latency, by worker count.
 
-A scripted OpenAI-compatible server answers every call after a fixed delay (200 ms by
-default); 32 snippet seeds make 32 dialogues of two model calls and one sandbox run each.
+A scripted OpenAI-compatible server, in a process of its own, answers every call after a
+fixed delay (200 ms by default); 32 snippet seeds make 32 dialogues of two model calls and one sandbox run each.
 For each worker count, in the same run: wall time of the dialogues (sandbox start-up shown
 apart), dialogues per minute, speed-up over one worker, and the framework overhead per
 dialogue (its wall time minus model wait minus execution).
@@ -20,6 +20,7 @@ import statistics
 import sys
 import tempfile
 import time
+from multiprocessing import Event, Process, Queue
 from pathlib import Path
 
 from aiev_agents import load_config
@@ -43,10 +44,21 @@ def write_inputs(folder: Path, base_url: str, image: str, seeds: int) -> tuple[P
     return config, seeds_path
 
 
-def measure(workers: int, seeds: int, latency_s: float, image: str, folder: Path) -> dict[str, float]:
+def serve(seeds: int, latency_s: float, ready: Queue, stop: Event) -> None:
+    """The scripted model in a process of its own, as a remote model would be."""
     scripts = {"questioner": [PROBLEM] * seeds, "programmer": [PROGRAM] * seeds}
     with ScriptedServer(scripts, key=key_by_role, latency_s=latency_s) as server:
-        config_path, seeds_path = write_inputs(folder, server.base_url, image, seeds)
+        ready.put(server.base_url)
+        stop.wait()
+
+
+def measure(workers: int, seeds: int, latency_s: float, image: str, folder: Path) -> dict[str, float]:
+    ready: Queue = Queue()
+    stop = Event()
+    server = Process(target=serve, args=(seeds, latency_s, ready, stop), daemon=True)
+    server.start()
+    try:
+        config_path, seeds_path = write_inputs(folder, ready.get(timeout=30), image, seeds)
         generation = Generation(load_config(config_path), options=GenerationOptions(workers=workers, use_cache=False))
         started = time.perf_counter()
         ready: list[float] = []
@@ -60,6 +72,9 @@ def measure(workers: int, seeds: int, latency_s: float, image: str, folder: Path
         generation.start_workers = timed_start  # type: ignore[method-assign]
         summary = generation.run(seeds_path, folder / "out")
         ended = time.perf_counter()
+    finally:
+        stop.set()
+        server.join(timeout=10)
     records = [json.loads(line) for line in (folder / "out" / "dialogues.jsonl").read_text().splitlines()]
     if summary.verified != seeds:
         raise SystemExit(f"only {summary.verified} of {seeds} dialogues verified with {workers} workers")
