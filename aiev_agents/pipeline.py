@@ -8,6 +8,7 @@ library never prints: progress reaches the caller through ``GenerationEvents``.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -27,6 +28,8 @@ from .transcript import Transcript, Turn
 from .workers import Agents, Backend, ModelGates, ThreadBackend
 
 logger = logging.getLogger(__name__)
+
+MANIFEST_SAVE_INTERVAL_S = 1.0
 
 
 
@@ -231,6 +234,7 @@ class _Run:
         self.consecutive_model_errors = 0
         self.last_model_error: ModelUnavailable | None = None
         self.log_session: str | None = None
+        self.manifest_saved_at = time.monotonic()
 
     def _start_log(self, workers: list[Any]) -> None:
         if self.options.log_db is None:
@@ -294,7 +298,7 @@ class _Run:
         record = transcript.to_dict()
         self.store.append(record)
         self.manifest.add(record)
-        save_manifest(self.manifest, self.store.dir)
+        self._save_manifest_soon()
         self.consecutive_model_errors = 0
         self.summary.dialogues += 1
         self.summary.verified += int(transcript.verified)
@@ -303,11 +307,19 @@ class _Run:
     def _model_error(self, seed: Seed, exc: ModelUnavailable) -> None:
         self.errors.append(seed, exc)
         self.manifest.add_model_error()
-        save_manifest(self.manifest, self.store.dir)
+        self._save_manifest_soon()
         self.summary.model_errors += 1
         self.consecutive_model_errors += 1
         self.last_model_error = exc
         _call(self.events.on_model_error, seed, exc)
+
+    def _save_manifest_soon(self) -> None:
+        """At most one manifest write a second: the records are fsynced one by one and are the
+        source of truth (the next start recounts them), so the manifest may lag a little."""
+        now = time.monotonic()
+        if now - self.manifest_saved_at >= MANIFEST_SAVE_INTERVAL_S:
+            save_manifest(self.manifest, self.store.dir)
+            self.manifest_saved_at = now
 
     def _limit_reached(self) -> str | None:
         options, counts = self.options, self.manifest.counts

@@ -198,7 +198,7 @@ def test_kill_9_loses_only_dialogues_in_flight_and_leaves_no_container_after_the
         command = [sys.executable, "-m", "aiev_agents.cli", "generate", "--config", str(config)]
         command += ["--seeds", str(seeds), "--out", str(out), "--no-progress"]
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while time.monotonic() < deadline and len(_lines(out)) < 2:
             time.sleep(0.1)
         os.kill(process.pid, signal.SIGKILL)
