@@ -78,12 +78,14 @@ def _parser() -> argparse.ArgumentParser:
     build.set_defaults(func=_cmd_sandbox_build)
 
     from .cli_data import add_commands as add_data_commands
+    from .cli_eval import add_commands as add_eval_commands
     from .cli_models import add_commands as add_model_commands
     from .cli_tools import add_commands as add_tool_commands
 
     add_model_commands(commands)
     add_tool_commands(commands)
     add_data_commands(commands)
+    add_eval_commands(commands)
     return parser
 
 

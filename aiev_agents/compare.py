@@ -6,9 +6,9 @@ is run against the *record's own tests* in the sandbox:
 
 * the candidate's solution is its answer's Python without its own tests: imports,
   functions, classes and assignments are kept; ``test_*`` functions, ``TestCase``
-  classes, calls, asserts and ``if __name__`` blocks are dropped (:func:`solution_part`);
+  classes, calls, asserts and ``if __name__`` blocks are dropped (:func:`solution_code`);
 * the record's tests are the top-level statements of its ``final_program`` that are not
-  solution definitions (:func:`tests_part`);
+  solution definitions (:func:`held_out_tests`);
 * the program is ``solution + "\\n\\n" + tests``, run with the record's packages and those
   the answer asks for; it passes when it exits 0 and its tests ran.
 
@@ -102,7 +102,7 @@ class HeldOut:
     packages: tuple[str, ...] = ()
 
 
-def tests_part(program: str) -> str:
+def held_out_tests(program: str) -> str:
     """The test code of a verified program: what is left when the solution's definitions go.
 
     Kept, in order: imports; functions named ``test*``/``check*`` or whose body asserts;
@@ -120,7 +120,7 @@ def tests_part(program: str) -> str:
     return source_of(program, kept)
 
 
-def solution_part(program: str) -> str:
+def solution_code(program: str) -> str:
     """A candidate program without its tests: imports and non-test definitions and assignments."""
     return prune(program, None)
 
@@ -129,7 +129,7 @@ def held_out(records: Sequence[dict[str, Any]]) -> tuple[list[HeldOut], list[str
     """The problems of a split's records, and the ids of records with no usable test part."""
     problems, skipped = [], []
     for record in records:
-        tests = tests_part(str(record.get("final_program") or ""))
+        tests = held_out_tests(str(record.get("final_program") or ""))
         problem = str(record.get("problem") or "").strip()
         if not tests or not problem:
             skipped.append(str(record.get("id")))
@@ -219,7 +219,7 @@ class Comparison:
             logger.warning("%s", exc)
             return "error"
         program = split_program(answer)
-        solution = solution_part(program.python)
+        solution = solution_code(program.python)
         if not solution.strip():
             return "no_code"
         packages = list(dict.fromkeys([*problem.packages, *program.packages]))

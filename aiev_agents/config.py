@@ -21,11 +21,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from .curate.settings import CurateSettings
 from .errors import ConfigError
 from .sandbox.settings import SandboxSettings
+from .stage import StageSwitchSettings
 
 _ENV_PATTERN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 Backend = Literal["openai", "openai_compatible", "llama_cpp"]
-Stage = Literal["teaching", "self_learning"]
+Stage = Literal["teaching", "self_learning", "auto"]
 
 #: The model a role plays when it names none: the stage decides (the paper's two stages).
 STAGE_PLAYERS: dict[str, str] = {"teaching": "teacher", "self_learning": "student"}
@@ -194,10 +195,18 @@ class AievConfig(_Strict):
     dialogue: DialogueSettings = Field(default_factory=DialogueSettings)
     output: OutputSettings = Field(default_factory=OutputSettings)
     curate: CurateSettings = Field(default_factory=CurateSettings)
+    stage_switch: StageSwitchSettings = Field(default_factory=StageSwitchSettings)
 
     @model_validator(mode="after")
     def _roles_name_known_models(self) -> AievConfig:
-        player = STAGE_PLAYERS[self.stage]
+        player = self.stage_switch.teacher_model if self.stage == "auto" else STAGE_PLAYERS[self.stage]
+        if self.stage == "auto":
+            for name in (self.stage_switch.teacher_model, self.stage_switch.student_model):
+                if name not in self.models:
+                    raise ValueError(
+                        f"stage: auto compares teacher and student, but the model '{name}' is not under `models`: "
+                        "add it, or name others in stage_switch.teacher_model / student_model"
+                    )
         for role_name in self.roles.all_llm_roles():
             role: RoleSpec = getattr(self.roles, role_name)
             if role.model is None:
@@ -231,9 +240,10 @@ class AievConfig(_Strict):
         another port does not make a new dataset; prompt files count by their content, a
         GGUF by its file name.
         """
-        data = self.model_dump(
-            mode="json", exclude={"output": True, "curate": True, "sandbox": _OPERATIONAL_SANDBOX_KEYS}
-        )
+        exclude: dict[str, Any] = {"output": True, "curate": True, "sandbox": _OPERATIONAL_SANDBOX_KEYS}
+        if self.stage != "auto":
+            exclude["stage_switch"] = True
+        data = self.model_dump(mode="json", exclude=exclude)
         for spec in data["models"].values():
             for key in _OPERATIONAL_MODEL_KEYS:
                 spec.pop(key, None)

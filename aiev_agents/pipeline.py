@@ -23,6 +23,8 @@ from .llm_cache import CACHE_FILE, SqliteLLMCache
 from .manifest import RunManifest, Session, load_manifest, now_iso, save_manifest
 from .runtime_log import start_runtime_log, stop_runtime_log
 from .seeds import Seed, read_seed_files
+from .splits import SPLITS_DIR, Block, BlockSplitter
+from .stage import StageController, restart_workers
 from .store import DialogueStore, ErrorLog
 from .transcript import Transcript, Turn
 from .workers import Agents, Backend, ModelGates, ThreadBackend
@@ -30,7 +32,6 @@ from .workers import Agents, Backend, ModelGates, ThreadBackend
 logger = logging.getLogger(__name__)
 
 MANIFEST_SAVE_INTERVAL_S = 1.0
-
 
 
 @dataclass
@@ -86,6 +87,7 @@ class Generation:
         options: GenerationOptions | None = None,
         events: GenerationEvents | None = None,
     ) -> None:
+        self.base_config = config
         self.config = config
         self.options = options or GenerationOptions()
         self.events = events or GenerationEvents()
@@ -109,12 +111,19 @@ class Generation:
             raise ConfigError("--log-db works with the threads backend only")
         store, errors = DialogueStore(out), ErrorLog(out)
         store.repair()
+        self.config = self.base_config  # a second run() starts from the config as loaded
         manifest = self._open_manifest(out, store, errors)
+        stage = StageController(self.base_config, out)
+        self.config = stage.effective_config()
+        self.gates = ModelGates(self.config)
+        splitter = BlockSplitter(out / SPLITS_DIR, stage.settings.block_size, stage.settings.test_fraction)
         pending = self._pending(seeds, store.existing_ids(), summary)
         _call(self.events.on_plan, len(pending))
         cache = self._open_cache(out)
         try:
-            _Run(self, store, errors, manifest, summary, cache).execute(pending)
+            run = _Run(self, store, errors, manifest, summary, cache)
+            run.stage, run.splitter = stage, splitter
+            run.execute(pending)
         except KeyboardInterrupt:
             summary.stop_reason = "interrupted"
             raise
@@ -235,6 +244,9 @@ class _Run:
         self.last_model_error: ModelUnavailable | None = None
         self.log_session: str | None = None
         self.manifest_saved_at = time.monotonic()
+        self.stage: StageController | None = None
+        self.splitter: BlockSplitter | None = None
+        self.switch_to: str | None = None
 
     def _start_log(self, workers: list[Any]) -> None:
         if self.options.log_db is None:
@@ -243,6 +255,11 @@ class _Run:
         self.log_session = start_runtime_log(self.options.log_db, agents)
 
     def execute(self, seeds: list[Seed]) -> None:
+        if self.splitter is not None:  # records a dead run stored but did not split; blocks it did not decide
+            self.splitter.catch_up(self.store.records())
+            for block in self.splitter.blocks():
+                self._after_block(block)
+            self._apply_switch()
         if not seeds or self._limit_reached():
             self.summary.stop_reason = self._limit_reached() or "done"
             return
@@ -269,7 +286,7 @@ class _Run:
         running: dict[Future[Transcript], tuple[Seed, Any]] = {}
         stopping = False
         while True:
-            while free and not stopping:
+            while free and not stopping and self.switch_to is None:
                 seed = next(seeds, None)
                 if seed is None:
                     stopping = True
@@ -277,7 +294,11 @@ class _Run:
                 worker = free.pop()
                 running[backend.submit(seed, worker)] = (seed, worker)
             if not running:
-                return
+                if stopping or self.switch_to is None:
+                    return
+                restart_workers(self, backend, workers, self._apply_switch())
+                free = list(workers)
+                continue
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in finished:
                 seed, worker = running.pop(future)
@@ -299,6 +320,10 @@ class _Run:
         self.store.append(record)
         self.manifest.add(record)
         self._save_manifest_soon()
+        if self.splitter is not None:
+            block = self.splitter.add(record)
+            if block is not None:
+                self._after_block(block)
         self.consecutive_model_errors = 0
         self.summary.dialogues += 1
         self.summary.verified += int(transcript.verified)
@@ -312,6 +337,23 @@ class _Run:
         self.consecutive_model_errors += 1
         self.last_model_error = exc
         _call(self.events.on_model_error, seed, exc)
+
+    def _after_block(self, block: Block) -> None:
+        decision = self.stage.after_block(block) if self.stage is not None else None
+        if decision is None:
+            return
+        self.manifest.extra.setdefault("stage_decisions", []).append(decision.model_dump(mode="json"))
+        self.manifest.extra["stage"] = decision.stage
+        save_manifest(self.manifest, self.store.dir)
+        if decision.switched:
+            self.switch_to = decision.stage
+
+    def _apply_switch(self) -> AievConfig:
+        if self.stage is not None and self.switch_to is not None:
+            self.generation.config = self.stage.effective_config()
+            self.generation.gates = ModelGates(self.generation.config)
+        self.switch_to = None
+        return self.generation.config
 
     def _save_manifest_soon(self) -> None:
         """At most one manifest write a second: the records are fsynced one by one and are the

@@ -22,6 +22,7 @@ from typing import Any
 from .atomic import write_atomic
 from .errors import DatasetError
 from .report_markdown import render_markdown
+from .stage import stage_summary
 
 logger = logging.getLogger(__name__)
 
@@ -215,6 +216,9 @@ def write_report(out_dir: str | os.PathLike[str], *, top_errors: int = DEFAULT_T
     folder = Path(out_dir)
     run = read_run(folder)
     report = build_report(run.dialogues, run.errors, skipped_lines=run.skipped_lines, top_errors=top_errors)
+    stage = stage_summary(folder)
+    if stage is not None:
+        report["stage_switch"] = stage
     try:
         write_atomic(folder / REPORT_JSON, json.dumps(report, indent=2, ensure_ascii=False) + "\n")
         write_atomic(folder / REPORT_MARKDOWN, render_markdown(report))

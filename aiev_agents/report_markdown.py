@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from .stage import stage_markdown
+
 _TOKEN_KEYS = ("prompt_tokens", "completion_tokens", "total_tokens")
 
 
@@ -39,6 +41,7 @@ def render_markdown(report: Mapping[str, Any]) -> str:
     )
     lines += _usage_table(report["usage"])
     lines += _timings_lines(report["timings"])
+    lines += stage_markdown(report.get("stage_switch"))
     return "\n".join(lines) + "\n"
 
 

@@ -59,10 +59,12 @@ class Block:
 
     @property
     def test_count(self) -> int:
+        """Records held out."""
         return len(self.test_ids)
 
     @property
     def size(self) -> int:
+        """Records in the block."""
         return self.test_count + self.train_count
 
 

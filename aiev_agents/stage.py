@@ -46,11 +46,10 @@ logger = logging.getLogger(__name__)
 
 STAGE_FILE = "stage.json"
 STAGE_SCHEMA = 1
-AUTO = "auto"
-TEACHING = "teaching"
-SELF_LEARNING = "self_learning"
-
 StageName = Literal["teaching", "self_learning"]
+AUTO = "auto"
+TEACHING: StageName = "teaching"
+SELF_LEARNING: StageName = "self_learning"
 
 
 class StageSwitchSettings(BaseModel):
@@ -135,10 +134,12 @@ class StageController:
 
     @property
     def path(self) -> Path:
+        """``stage.json`` of the run folder."""
         return self.out_dir / STAGE_FILE
 
     @property
     def decisions(self) -> list[Decision]:
+        """Every decision so far, oldest first."""
         return list(self.state.decisions)
 
     def current_stage(self) -> StageName:

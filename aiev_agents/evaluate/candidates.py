@@ -47,9 +47,13 @@ class Candidate:
 class CandidateSource(Protocol):
     """Plans the samples to score and gives the code of each; ``candidate`` runs on worker threads."""
 
-    def plan(self, tasks: Sequence[BenchmarkTask]) -> list[tuple[BenchmarkTask, int]]: ...
+    def plan(self, tasks: Sequence[BenchmarkTask]) -> list[tuple[BenchmarkTask, int]]:
+        """The (task, sample index) pairs to score, in order."""
+        ...
 
-    def candidate(self, task: BenchmarkTask, sample: int) -> Candidate: ...
+    def candidate(self, task: BenchmarkTask, sample: int) -> Candidate:
+        """The code of one sample (may call a model)."""
+        ...
 
 
 def code_for(task: BenchmarkTask, text: str, *, convention: str = "solution", sanitize: bool = True) -> str:
@@ -84,6 +88,8 @@ class CompletionsFile:
                 ``completion``/``solution`` string.
         """
         self.path = Path(path)
+        if not self.path.is_file():
+            raise DatasetError(f"completions file {self.path} does not exist; give a JSONL file of samples")
         self.sanitize = sanitize
         self.samples: dict[str, list[tuple[str, str]]] = {}
         for number, row in enumerate(read_jsonl_source(self.path), start=1):
@@ -93,14 +99,15 @@ class CompletionsFile:
     def plan(self, tasks: Sequence[BenchmarkTask]) -> list[tuple[BenchmarkTask, int]]:
         """Every sample of every task in ``tasks`` that the file has, in task order."""
         known = {task.task_id for task in tasks}
-        self.unknown_task_ids = sorted(set(self.samples) - known)
-        if self.unknown_task_ids:
+        unknown = sorted(set(self.samples) - known)
+        if unknown and unknown != self.unknown_task_ids:
             logger.warning(
                 "%s has %d task id(s) not in the benchmark (or past --limit), skipped: %s",
                 self.path,
-                len(self.unknown_task_ids),
-                ", ".join(self.unknown_task_ids[:5]),
+                len(unknown),
+                ", ".join(unknown[:5]),
             )
+        self.unknown_task_ids = unknown
         return [(task, index) for task in tasks for index in range(len(self.samples.get(task.task_id, ())))]
 
     def candidate(self, task: BenchmarkTask, sample: int) -> Candidate:

@@ -58,6 +58,7 @@ class Verdict:
 
     @property
     def passed(self) -> bool:
+        """True only for ``pass``."""
         return self.status == "pass"
 
 
@@ -109,9 +110,13 @@ def error_line(output: str) -> str:
 class Checker(Protocol):
     """Checks candidates of one benchmark; ``prepare`` runs once before any ``check``."""
 
-    def prepare(self, tasks: Sequence[BenchmarkTask], pool: Any, workers: int) -> None: ...
+    def prepare(self, tasks: Sequence[BenchmarkTask], pool: Any, workers: int) -> None:
+        """Get ready for ``tasks`` (HumanEval+: expected outputs), using ``pool``'s sandboxes."""
+        ...
 
-    def check(self, sandbox: Any, task: BenchmarkTask, code: str) -> Verdict: ...
+    def check(self, sandbox: Any, task: BenchmarkTask, code: str) -> Verdict:
+        """Run ``code`` against ``task``'s tests in ``sandbox`` (started, held by the caller)."""
+        ...
 
 
 class ScriptChecker:

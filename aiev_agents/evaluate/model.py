@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from ..benchmarks import BenchmarkTask
 from ..config import AievConfig, ModelSpec
@@ -125,5 +125,5 @@ def _wrapper(spec: ModelSpec) -> Any:
     if spec.backend == "llama_cpp":
         from ..llm_clients.llama_cpp import LlamaCppClient
 
-        client.register_model_client(model_client_cls=LlamaCppClient)
+        client.register_model_client(model_client_cls=cast(Any, LlamaCppClient))  # AG2's protocol is too narrow
     return client

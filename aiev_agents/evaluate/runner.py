@@ -62,6 +62,7 @@ class SampleResult:
     raw: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """The ``results.jsonl`` line (keys with None left out)."""
         data = asdict(self)
         return {key: value for key, value in data.items() if value is not None}
 

@@ -177,7 +177,15 @@ def _named(nodes: list[ast.stmt]) -> list[tuple[str, ast.stmt]]:
 
 
 def _used_names(node: ast.AST) -> set[str]:
-    return {child.id for child in ast.walk(node) if isinstance(child, ast.Name)}
+    """Names ``node`` reads from outside: a function's own parameters and locals do not count,
+    so a local ``result`` does not pull in a top-level demo line ``result = f(...)``."""
+    loaded = {child.id for child in ast.walk(node) if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Load)}
+    if not isinstance(node, _DEFINITIONS):
+        return loaded
+    declared_global = {name for child in ast.walk(node) if isinstance(child, ast.Global) for name in child.names}
+    local = {child.id for child in ast.walk(node) if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Store)}
+    local |= {child.arg for child in ast.walk(node) if isinstance(child, ast.arg)}
+    return loaded - (local - declared_global)
 
 
 def _reachable(nodes: list[ast.stmt], roots: set[str]) -> set[str]:
@@ -216,7 +224,7 @@ def _first_line(node: ast.stmt) -> int:
 
 def source_of(code: str, nodes: list[ast.stmt]) -> str:
     """The text of top-level ``nodes`` of ``code``: their whole lines (unparsed when a line holds
-    other statements too), imports one per line, other statements two blank lines apart."""
+    other statements too); functions and classes set off by two blank lines, as PEP 8 has it."""
     lines = code.splitlines()
     spans = [(_first_line(node), node.end_lineno or node.lineno) for node in nodes]
     shared = _shared_lines(_parse(code))
@@ -224,7 +232,7 @@ def source_of(code: str, nodes: list[ast.stmt]) -> str:
     for index, (node, (first, last)) in enumerate(zip(nodes, spans, strict=True)):
         piece = ast.unparse(node) if shared & set(range(first, last + 1)) else "\n".join(lines[first - 1 : last])
         if index:
-            text += "\n" if is_import(node) and is_import(nodes[index - 1]) else "\n\n\n"
+            text += "\n\n\n" if isinstance(node, _DEFINITIONS) or isinstance(nodes[index - 1], _DEFINITIONS) else "\n"
         text += piece.strip("\n")
     return text + "\n" if text else ""
 
