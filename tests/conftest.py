@@ -51,3 +51,15 @@ def sandbox_settings(docker_client: Any) -> SandboxSettings:
 # ---------------------------------------------------------------------------------------
 # End of sandbox fixtures.
 # ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def executor(sandbox_settings: SandboxSettings) -> Iterator[Any]:
+    """One executor agent, and so one container, shared by the dialogues of a test module."""
+    from aiev_agents import ExecutorAgent
+
+    agent = ExecutorAgent(sandbox=sandbox_settings)
+    try:
+        yield agent
+    finally:
+        agent.close()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -70,15 +69,6 @@ def test_extra_roles_play_the_stage_model_and_keep_their_options(tmp_path: Path)
     assert list(config.roles.extras()) == ["reviewer", "test_writer"]
     assert config.roles.reviewer.model == "teacher"
     assert config.roles.reviewer.options == {"max_reviews": 2}
-
-
-@pytest.fixture(scope="module")
-def executor(sandbox_settings: SandboxSettings) -> Iterator[ExecutorAgent]:
-    agent = ExecutorAgent(sandbox=sandbox_settings)
-    try:
-        yield agent
-    finally:
-        agent.close()
 
 
 @pytest.mark.docker

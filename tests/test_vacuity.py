@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from aiev_agents import ExecutorAgent, ProgrammerAgent, QuestionerAgent, run_dialogue
 from aiev_agents.config import ModelSpec
 from aiev_agents.llm import llm_config_for
-from aiev_agents.sandbox.settings import SandboxSettings
 from aiev_agents.testing import ScriptedServer, key_by_role
 from aiev_agents.vacuity import broken_variants
 
@@ -71,15 +68,6 @@ def test_variants_break_solution_functions_and_keep_test_code() -> None:
 def test_no_variant_for_a_program_without_solution_functions_or_with_a_syntax_error() -> None:
     assert broken_variants("assert 1 + 1 == 2\n") == []
     assert broken_variants("def broken(:\n") == []
-
-
-@pytest.fixture(scope="module")
-def executor(sandbox_settings: SandboxSettings) -> Iterator[ExecutorAgent]:
-    agent = ExecutorAgent(sandbox=sandbox_settings)
-    try:
-        yield agent
-    finally:
-        agent.close()
 
 
 def run(executor: ExecutorAgent, answer: str, **kw: object):
