@@ -104,5 +104,9 @@ class ThreadBackend:
     def close(self, workers: list[Agents]) -> None:
         if self.pool is not None:
             self.pool.shutdown(wait=False, cancel_futures=True)
-        for worker in workers:
-            worker.close()
+        if len(workers) <= 1:
+            for worker in workers:
+                worker.close()
+            return
+        with ThreadPoolExecutor(max_workers=len(workers)) as closer:  # containers go in parallel, as they came
+            list(closer.map(Agents.close, workers))

@@ -24,7 +24,7 @@ from multiprocessing import Event, Process, Queue
 from pathlib import Path
 
 from aiev_agents import load_config
-from aiev_agents.pipeline import Generation, GenerationOptions
+from aiev_agents.pipeline import Generation, GenerationEvents, GenerationOptions
 from aiev_agents.testing import ScriptedServer, key_by_role
 
 PROBLEM = "Write `add(a, b)` returning the sum of two integers, with unit tests."
@@ -59,7 +59,10 @@ def measure(workers: int, seeds: int, latency_s: float, image: str, folder: Path
     server.start()
     try:
         config_path, seeds_path = write_inputs(folder, ready.get(timeout=30), image, seeds)
-        generation = Generation(load_config(config_path), options=GenerationOptions(workers=workers, use_cache=False))
+        last_record: list[float] = []
+        events = GenerationEvents(on_done=lambda transcript, manifest: last_record.append(time.perf_counter()))
+        options = GenerationOptions(workers=workers, use_cache=False)
+        generation = Generation(load_config(config_path), options=options, events=events)
         started = time.perf_counter()
         ready: list[float] = []
         original = generation.start_workers
@@ -83,8 +86,9 @@ def measure(workers: int, seeds: int, latency_s: float, image: str, folder: Path
     return {
         "workers": workers,
         "startup_s": ready[0] - started,
-        "wall_s": ended - ready[0],
-        "per_minute": seeds / (ended - ready[0]) * 60,
+        "wall_s": last_record[-1] - ready[0],
+        "teardown_s": ended - last_record[-1],
+        "per_minute": seeds / (last_record[-1] - ready[0]) * 60,
         "overhead_ms": statistics.mean(overheads) * 1000,
         "client_ms": statistics.mean(client) * 1000,
         "execution_ms": statistics.mean(r["timings"]["execution_s"] for r in records) * 1000,
@@ -106,14 +110,18 @@ def main() -> None:
     base = rows[0]["wall_s"]
     print(f"{args.seeds} dialogues, {args.latency * 1000:.0f} ms per model call, 2 calls + 1 run each")
     print(f"{os.cpu_count()} CPUs")
-    header = "workers  start-up s  wall s  dialogues/min  speed-up  overhead ms/dlg  client ms/dlg  exec ms/run"
+    header = (
+        "workers  start-up s  wall s  teardown s  dialogues/min  speed-up  overhead ms/dlg  client ms/dlg  exec ms/dlg"
+    )
     print(header)
     for row in rows:
         print(
-            f"{row['workers']:>7}  {row['startup_s']:>10.2f}  {row['wall_s']:>6.2f}  {row['per_minute']:>13.1f}"
+            f"{row['workers']:>7}  {row['startup_s']:>10.2f}  {row['wall_s']:>6.2f}  {row['teardown_s']:>10.2f}"
+            f"  {row['per_minute']:>13.1f}"
             f"  {base / row['wall_s']:>7.2f}x  {row['overhead_ms']:>15.1f}  {row['client_ms']:>13.1f}"
             f"  {row['execution_ms']:>11.1f}"
         )
+    print("wall = sandboxes ready -> last record written (start-up and teardown shown apart)")
     print("overhead = dialogue wall time - model wait - execution; client = model wait - server latency")
     sys.stdout.flush()
 
