@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -154,3 +156,10 @@ def test_extra_role_prompt_and_output_dir_resolve_against_the_config_folder(tmp_
     config = load_config(write(tmp_path, text), env={})
     assert config.roles.reviewer.prompt == tmp_path / "prompts" / "r.md"
     assert config.output.dir == tmp_path / "runs" / "a"
+
+
+def test_loading_a_config_does_not_import_ag2(tmp_path: Path) -> None:
+    path = write(tmp_path, MINIMAL + "roles:\n  reviewer: {}\n")
+    code = f"import sys, aiev_agents; aiev_agents.load_config({str(path)!r}); print('autogen' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"

@@ -1,12 +1,25 @@
-"""The AIEV roles as AG2 agents, and the registry that finds roles by name."""
+"""The AIEV roles as AG2 agents, and the registry that finds roles by name.
 
-from .base import AievRole
-from .executor import ExecutorAgent, format_execution
-from .programmer import ProgrammerAgent
-from .questioner import QuestionerAgent
+The agent classes load on first use: reading a config (which consults the registry) must
+not import AG2.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
 from .registry import registered_roles, resolve_role_class
-from .reviewer import ReviewerAgent
-from .test_writer import TestWriterAgent
+
+_LAZY = {
+    "AievRole": ".base",
+    "ExecutorAgent": ".executor",
+    "format_execution": ".executor",
+    "ProgrammerAgent": ".programmer",
+    "QuestionerAgent": ".questioner",
+    "ReviewerAgent": ".reviewer",
+    "TestWriterAgent": ".test_writer",
+}
 
 __all__ = [
     "AievRole",
@@ -19,3 +32,9 @@ __all__ = [
     "registered_roles",
     "resolve_role_class",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
