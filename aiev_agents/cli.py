@@ -42,14 +42,14 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument("--config", required=True, type=Path, help="YAML config")
     generate.add_argument("--seeds", required=True, type=Path, nargs="+", help="JSONL seeds file(s)")
     generate.add_argument("--out", type=Path, help="output folder (default: output.dir of the config)")
-    generate.add_argument("--workers", type=_positive_int, default=1, help="dialogues at once (default 1)")
-    generate.add_argument("--max-dialogues", "--limit", type=_positive_int, help="most dialogues this call starts")
-    generate.add_argument("--max-samples", type=_positive_int, help="stop at N verified samples in --out")
+    generate.add_argument("--workers", type=positive_int, default=1, help="dialogues at once (default 1)")
+    generate.add_argument("--max-dialogues", "--limit", type=positive_int, help="most dialogues this call starts")
+    generate.add_argument("--max-samples", type=positive_int, help="stop at N verified samples in --out")
     generate.add_argument("--max-budget", type=float, metavar="USD", help="stop when --out has cost this much")
     generate.add_argument("--no-cache", action="store_true", help="always call the models (no response cache)")
     generate.add_argument("--cache-path", type=Path, help="response cache file (default: OUT/llm_cache.sqlite)")
     generate.add_argument(
-        "--max-consecutive-model-errors", type=_positive_int, default=5, metavar="N",
+        "--max-consecutive-model-errors", type=positive_int, default=5, metavar="N",
         help="stop after N dialogues in a row fail on a model (default: %(default)s)",
     )  # fmt: skip
     generate.add_argument("--force", action="store_true", help="add to --out even if another config made it")
@@ -123,7 +123,8 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _positive_int(text: str) -> int:
+def positive_int(text: str) -> int:
+    """argparse type: a whole number of at least 1."""
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")

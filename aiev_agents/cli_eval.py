@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .cli import positive_int
 from .errors import AievError, ConfigError
 
 if TYPE_CHECKING:
@@ -41,12 +42,12 @@ def _add_eval(commands: Any) -> None:
     parser.add_argument("--config", type=Path, help="YAML config: the model, the sandbox, benchmark sources")
     parser.add_argument("--out", required=True, type=Path, help="folder for results.jsonl and summary.json")
     parser.add_argument("--dataset", help="benchmark file (path or URL); default: the config's or the public one")
-    parser.add_argument("--limit", type=_positive_int, help="the first N tasks only")
-    parser.add_argument("--n", type=_positive_int, default=1, help="samples per task, with --model (default 1)")
-    parser.add_argument("--workers", type=_positive_int, default=1, help="samples at once, one sandbox each")
+    parser.add_argument("--limit", type=positive_int, help="the first N tasks only")
+    parser.add_argument("--n", type=positive_int, default=1, help="samples per task, with --model (default 1)")
+    parser.add_argument("--workers", type=positive_int, default=1, help="samples at once, one sandbox each")
     parser.add_argument("--timeout", type=float, default=None, help="seconds per program (default 10)")
     parser.add_argument("--temperature", type=float, help="with --model: default 0 for --n 1, else the model's")
-    parser.add_argument("--max-tokens", type=_positive_int, help="with --model: default the model's max_tokens")
+    parser.add_argument("--max-tokens", type=positive_int, help="with --model: default the model's max_tokens")
     parser.add_argument("--image", help="sandbox image (overrides the config)")
     parser.add_argument("--no-sanitize", action="store_true", help="run `solution` texts as they are")
     parser.add_argument("--no-oracle-cache", action="store_true", help="HumanEval+: recompute expected outputs")
@@ -60,9 +61,7 @@ def _add_compare(commands: Any) -> None:
     )
     parser.add_argument("--config", required=True, type=Path, help="YAML config with both models")
     parser.add_argument("--split", required=True, type=Path, help="a held-out split (splits/block-NNNN.test.jsonl)")
-    parser.add_argument(
-        "--workers", type=_positive_int, help="problems at once (default: stage_switch.compare_workers)"
-    )
+    parser.add_argument("--workers", type=positive_int, help="problems at once (default: stage_switch.compare_workers)")
     parser.add_argument("--out", type=Path, help="folder for compare.json (default: beside the split)")
     parser.add_argument("--teacher", help="model entry of the teacher (default: stage_switch.teacher_model)")
     parser.add_argument("--student", help="model entry of the student (default: stage_switch.student_model)")
@@ -182,10 +181,3 @@ def _print_summary(summary: dict[str, Any], out: Path) -> None:
         f"{summary['benchmark']}: {scores}{extra}  {counts['passed']}/{counts['samples']} sample(s) passed "
         f"on {counts['tasks']} task(s) in {summary['wall_s']:.1f} s -> {out / 'summary.json'}"
     )
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value

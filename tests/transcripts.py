@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from aiev_agents.codeblocks import split_program
+from aiev_agents.roles.execution_text import format_execution
 from aiev_agents.transcript import Execution, ExecutionResult, Timings, Transcript, Turn, Usage
 
 CONFIG_HASH = "3f2a9c0d51e4b7a8"
@@ -80,16 +81,6 @@ def install_answer(packages: Sequence[str], program: str) -> str:
     return f"This needs {', '.join(packages)}.\n\n```bash\n{pip}\n```\n\n```python\n{program.rstrip()}\n```\n"
 
 
-def executor_report(execution: ExecutionResult) -> str:
-    """The executor's turn, laid out like ``roles.executor.format_execution`` (which imports AG2)."""
-    verdict = "execution succeeded" if execution.exit_code == 0 else "execution failed"
-    lines = [f"exitcode: {execution.exit_code} ({verdict})"]
-    if execution.packages:
-        lines.append(f"Installed packages: {', '.join(execution.packages)}")
-    lines.append(f"Code output:\n{execution.output.rstrip()}")
-    return "\n".join(lines)
-
-
 def passed(output: str, assertions: int, packages: Sequence[str] = (), install_output: str = "") -> ExecutionResult:
     return ExecutionResult(
         status="pass",
@@ -127,7 +118,7 @@ def build(
     executions = []
     for number, (answer, result) in enumerate(rounds, start=1):
         turns.append(Turn(role="assistant", name="programmer", content=answer))
-        turns.append(Turn(role="user", name="executor", content=executor_report(result)))
+        turns.append(Turn(role="user", name="executor", content=format_execution(result)))
         executions.append(Execution(round=number, **result.model_dump()))
         if number < len(rounds):
             turns.append(Turn(role="user", name="questioner", content=explanations[number - 1]))

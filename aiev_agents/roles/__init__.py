@@ -14,7 +14,7 @@ from .registry import registered_roles, resolve_role_class
 _LAZY = {
     "AievRole": ".base",
     "ExecutorAgent": ".executor",
-    "format_execution": ".executor",
+    "format_execution": ".execution_text",
     "ProgrammerAgent": ".programmer",
     "QuestionerAgent": ".questioner",
     "ReviewerAgent": ".reviewer",

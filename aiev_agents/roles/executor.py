@@ -10,6 +10,7 @@ from autogen.coding import CodeBlock, CodeExecutor
 from ..config import AievConfig
 from ..sandbox.settings import SandboxSettings
 from ..transcript import ExecutionResult
+from .execution_text import format_execution
 
 
 class ExecutorAgent(ConversableAgent):
@@ -111,15 +112,3 @@ class ExecutorAgent(ConversableAgent):
             content = str(content)
         execution, notes = self._run(content)
         return True, format_execution(execution, notes)
-
-
-def format_execution(execution: ExecutionResult, notes: list[str] | None = None) -> str:
-    """The executor's turn as the programmer reads it (AG2's ``exitcode:`` style)."""
-    verdict = "execution succeeded" if execution.exit_code == 0 else "execution failed"
-    lines = [f"exitcode: {execution.exit_code} ({verdict})", *(notes or [])]
-    if execution.packages:
-        lines.append(f"Installed packages: {', '.join(execution.packages)}")
-    if execution.status == "no_tests":
-        lines.append("No test ran: the program executed no assertion or test case.")
-    lines.append(f"Code output:\n{execution.output.rstrip()}")
-    return "\n".join(lines)
