@@ -70,6 +70,22 @@ class BenchmarkTask:
         return self.solution
 
 
+def problem_statement(task: BenchmarkTask) -> str:
+    """A benchmark task phrased as a dialogue's problem: what its seed's ``problem`` says.
+
+    HumanEval(+): implement the entry point as the prompt's signature and docstring describe
+    (the prompt in a ``python`` fence). MBPP: the task's text and its first assertion, which
+    shows the function's name and how it is called.
+    """
+    if task.benchmark == "mbpp":
+        call = task.test_list[0] if task.test_list else ""
+        return f"{task.prompt.strip()}\n\nThe function is used like this: `{call.strip()}`"
+    return (
+        f"Implement the Python function `{task.entry_point}` as its signature and docstring describe:\n\n"
+        f"```python\n{task.prompt.rstrip()}\n```"
+    )
+
+
 def load_benchmark(name: str, source: str | Path, *, cache_dir: Path | None = None) -> list[BenchmarkTask]:
     """Load one benchmark by name.
 

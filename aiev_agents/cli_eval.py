@@ -1,4 +1,4 @@
-"""The ``aiev eval`` and ``aiev compare`` subcommands.
+"""The ``aiev eval``, ``aiev compare`` and ``aiev audit`` subcommands.
 
 ``add_commands`` registers them on the ``aiev`` parser. Handlers import their modules when
 they run; ``aiev eval --completions`` without ``--config`` never imports AG2. User errors
@@ -24,13 +24,14 @@ BENCHMARK_CHOICES = ("humaneval", "humaneval+", "humaneval_plus", "mbpp")
 
 
 def add_commands(commands: Any) -> None:
-    """Register ``eval`` and ``compare`` on an argparse subparsers object.
+    """Register ``eval``, ``compare`` and ``audit`` on an argparse subparsers object.
 
     Args:
         commands: What ``ArgumentParser.add_subparsers()`` returned.
     """
     _add_eval(commands)
     _add_compare(commands)
+    _add_audit(commands)
 
 
 def _add_eval(commands: Any) -> None:
@@ -66,6 +67,54 @@ def _add_compare(commands: Any) -> None:
     parser.add_argument("--teacher", help="model entry of the teacher (default: stage_switch.teacher_model)")
     parser.add_argument("--student", help="model entry of the student (default: stage_switch.student_model)")
     parser.set_defaults(func=_cmd_compare)
+
+
+def _add_audit(commands: Any) -> None:
+    parser = commands.add_parser(
+        "audit",
+        help="check a run's verified samples against a benchmark's own tests: precision, recall, false-verified rate",
+        description="For a run whose seeds are benchmark problems (`aiev seeds benchmark`): run each record's "
+        "solution against the benchmark's tests in the sandbox and compare with its `verified`. "
+        "Writes DIR/audit.json and DIR/audit.md.",
+    )
+    parser.add_argument("run_dir", type=Path, metavar="DIR", help="the --out folder of `aiev generate`")
+    parser.add_argument("--benchmark", required=True, help="humaneval+ or mbpp (also humaneval)")
+    parser.add_argument("--source", help="benchmark file (path or URL); default: the config's or the public one")
+    parser.add_argument("--config", type=Path, help="YAML config: the sandbox and benchmark sources")
+    parser.add_argument("--workers", type=positive_int, default=1, help="programs checked at once, one sandbox each")
+    parser.add_argument("--timeout", type=float, default=None, help="seconds per program (default 10)")
+    parser.add_argument("--image", help="sandbox image (overrides the config)")
+    parser.add_argument("--no-oracle-cache", action="store_true", help="HumanEval+: recompute expected outputs")
+    parser.add_argument("--quiet", action="store_true", help="no line per checked record on stderr")
+    parser.set_defaults(func=_cmd_audit)
+
+
+def _cmd_audit(args: argparse.Namespace) -> int:
+    from .audit import AUDIT_JSON, AUDIT_MARKDOWN, audit, render_summary
+    from .evaluate.execute import DEFAULT_TIMEOUT_S
+
+    if args.timeout is not None and args.timeout <= 0:
+        raise ConfigError(f"--timeout must be more than 0 seconds, got {args.timeout:g}")
+    config = _load(args.config)
+    result = audit(
+        args.run_dir,
+        args.benchmark,
+        args.source or _config_source(config, args.benchmark),
+        _sandbox_settings(config, args.image),
+        workers=args.workers,
+        timeout_s=args.timeout if args.timeout is not None else DEFAULT_TIMEOUT_S,
+        oracle_cache_dir=None if args.no_oracle_cache else "default",
+        on_row=None if args.quiet else _audit_progress,
+    )
+    print(render_summary(result), end="")
+    print(f"wrote {args.run_dir / AUDIT_JSON} and {args.run_dir / AUDIT_MARKDOWN}")
+    return 0
+
+
+def _audit_progress(row: Any, done: int, total: int) -> None:
+    verdict = "verified" if row.verified else "not verified"
+    reason = f"  {row.error[:100]}" if row.error else ""
+    print(f"[{done}/{total}] {row.id} ({row.task_id}, {verdict}): {row.ground_truth}{reason}", file=sys.stderr)
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:

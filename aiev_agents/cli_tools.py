@@ -1,4 +1,4 @@
-"""``aiev seeds mine`` and ``aiev report``: subcommands registered on the main parser.
+"""``aiev seeds mine``, ``aiev seeds benchmark`` and ``aiev report``: subcommands registered on the main parser.
 
 Handlers import their library module on first use and raise ``AievError`` subclasses for
 user errors, which the main CLI prints.
@@ -13,7 +13,7 @@ from typing import Any
 
 
 def add_commands(commands: Any) -> None:
-    """Register ``seeds mine`` and ``report`` on the ``add_subparsers()`` object of the main parser."""
+    """Register ``seeds mine``, ``seeds benchmark`` and ``report`` on the main parser's ``add_subparsers()``."""
     _add_seeds(commands)
     report = commands.add_parser("report", help="summarize a run folder into report.json and report.md")
     report.add_argument("run_dir", type=Path, metavar="DIR", help="the --out folder of `aiev generate`")
@@ -62,6 +62,21 @@ def _add_seeds(commands: Any) -> None:
     mine.add_argument("--include-tests", action="store_true", help="keep test files, folders and functions")
     mine.add_argument("--skip-private", action="store_true", help="drop _private functions and classes")
     mine.set_defaults(func=_cmd_seeds_mine)
+    _add_seeds_benchmark(actions)
+
+
+def _add_seeds_benchmark(actions: Any) -> None:
+    benchmark = actions.add_parser(
+        "benchmark",
+        help="one problem seed per task of HumanEval(+) or MBPP (a run `aiev audit` can check)",
+        description="Write one problem seed per benchmark task: id and task_id the task's id, problem the task "
+        "phrased as a dialogue's problem. Runs generated from them can be audited with `aiev audit`.",
+    )
+    benchmark.add_argument("name", metavar="NAME", help="humaneval+, mbpp or humaneval")
+    benchmark.add_argument("--out", required=True, type=Path, help="seeds file to write (JSONL)")
+    benchmark.add_argument("--source", help="benchmark file (path or URL); default: the public one")
+    benchmark.add_argument("--limit", type=_positive, metavar="N", help="the first N tasks only")
+    benchmark.set_defaults(func=_cmd_seeds_benchmark)
 
 
 def _cmd_seeds_mine(args: argparse.Namespace) -> int:
@@ -94,6 +109,16 @@ def _cmd_seeds_mine(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_seeds_benchmark(args: argparse.Namespace) -> int:
+    from .audit import write_benchmark_seeds
+    from .evaluate.runner import load_tasks
+
+    loaded = load_tasks(args.name, args.source, limit=args.limit)
+    written = write_benchmark_seeds(loaded.tasks, args.out)
+    print(f"{written} seed(s) from {loaded.name} ({loaded.source}) -> {args.out}")
+    return 0
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     from .report import REPORT_JSON, REPORT_MARKDOWN, render_markdown, write_report
 
@@ -102,6 +127,13 @@ def _cmd_report(args: argparse.Namespace) -> int:
         print(render_markdown(report), end="")
     print(f"wrote {args.run_dir / REPORT_JSON} and {args.run_dir / REPORT_MARKDOWN}")
     return 0
+
+
+def _positive(text: str) -> int:
+    value = _count(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def _count(text: str) -> int:

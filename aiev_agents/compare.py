@@ -4,21 +4,22 @@ Each model plays the programmer (the configured programmer prompt and its ``task
 on the ``problem`` of every record of a split file (``block-NNNN.test.jsonl``). Its answer
 is run against the *record's own tests* in the sandbox:
 
-* the candidate's solution is its answer's Python without its own tests: imports,
-  functions, classes and assignments are kept; ``test_*`` functions, ``TestCase``
-  classes, calls, asserts and ``if __name__`` blocks are dropped (:func:`solution_code`);
-* the record's tests are the top-level statements of its ``final_program`` that are not
-  solution definitions (:func:`held_out_tests`);
-* the program is ``solution + "\\n\\n" + tests``, run with the record's packages and those
-  the answer asks for; it passes when it exits 0 and its tests ran.
+* the candidate's solution is its answer's Python without its own test and driver code
+  (:func:`solution_code`, :func:`aiev_agents.sandbox.testcode.solution_only`);
+* the record's tests are the test and driver code of its ``final_program``, as
+  :mod:`aiev_agents.sandbox.testcode` defines it, with its imports and the top-level
+  assignments that code reads (:func:`held_out_tests`);
+* the program is the two joined by :func:`~aiev_agents.sandbox.testcode.combine` (``from
+  __future__`` imports hoisted), run with the record's packages and those the answer asks
+  for; it passes when it exits 0 and its tests ran.
 
 Limits: the tests call the solution by the names the record chose, so a candidate that
-names its function differently fails (the questioner's problems usually name it). A
-function of the record counts as test code only when its name starts with ``test`` or
-``check`` or its body has an ``assert``; tests hidden in another helper (a ``main()`` that
-prints and compares) are lost with the solution, and a record left without any statement
-that runs is skipped. Top-level assignments of the record are kept as test data, after
-the candidate's code, so a constant both define takes the record's value.
+names its function differently fails (the questioner's problems usually name it). Helper
+functions of the record that the tests call but that are not test code (a reference
+implementation taking arguments) are lost with the solution, and a record left without any
+statement that runs is skipped. The record's assignments that the tests read are kept as
+test data, after the candidate's code, so a constant both define takes the record's value;
+an assignment of a ``lambda`` is solution code and never kept.
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from .codeblocks import split_program
 from .config import AievConfig
 from .errors import ConfigError, ModelUnavailable
-from .evaluate.sanitize import is_import, prune, source_of
+from .evaluate.sanitize import source_of
+from .sandbox import testcode
 from .sandbox.settings import SandboxSettings
 from .splits import read_split
 
@@ -48,7 +50,6 @@ logger = logging.getLogger(__name__)
 COMPARE_SCHEMA = 1
 _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _ASSIGNMENTS = (ast.Assign, ast.AnnAssign, ast.AugAssign)
-_TEST_PREFIXES = ("test", "check")
 
 
 class ModelScore(BaseModel):
@@ -103,26 +104,33 @@ class HeldOut:
 
 
 def held_out_tests(program: str) -> str:
-    """The test code of a verified program: what is left when the solution's definitions go.
+    """The test code of a verified program, without its solution (:mod:`~aiev_agents.sandbox.testcode`).
 
-    Kept, in order: imports; functions named ``test*``/``check*`` or whose body asserts;
-    ``TestCase`` subclasses and ``Test*`` classes; top-level assignments; every other
-    top-level statement (asserts, calls, loops, ``if __name__`` blocks). Returns ``""``
-    when nothing kept would run.
+    Kept, in order: imports; test and driver code (:func:`~aiev_agents.sandbox.testcode.tests_only`:
+    ``test*``/``check*`` functions and classes, ``TestCase`` subclasses, argument-less functions
+    that assert about the program's definitions, functions calling those, and every top-level
+    statement that is no definition, import or assignment); top-level assignments that the kept
+    code reads, unless they bind a ``lambda``. A solution function's own ``assert`` (a
+    precondition) does not make it test code. Returns ``""`` when nothing kept would run.
     """
     try:
         tree = ast.parse(program)
     except (SyntaxError, ValueError):
         return ""
-    kept = [node for node in tree.body if _is_test_code(node)]
-    if not any(_runs(node) for node in kept):
+    tests = testcode.test_definitions(tree)
+    kept = [node for node in tree.body if _is_import(node) or testcode.is_test_statement(node, tests)]
+    if not any(testcode.is_test_statement(node, tests) and not isinstance(node, _DEFINITIONS) for node in kept):
         return ""
-    return source_of(program, kept)
+    data = _test_data(tree.body, kept)
+    return source_of(program, [node for node in tree.body if node in kept or node in data])
 
 
 def solution_code(program: str) -> str:
-    """A candidate program without its tests: imports and non-test definitions and assignments."""
-    return prune(program, None)
+    """A candidate program without its test and driver code (:func:`~aiev_agents.sandbox.testcode.solution_only`).
+
+    A program that does not parse is returned as it is: running it shows the error.
+    """
+    return testcode.solution_only(program)
 
 
 def held_out(records: Sequence[dict[str, Any]]) -> tuple[list[HeldOut], list[str]]:
@@ -224,7 +232,7 @@ class Comparison:
             return "no_code"
         packages = list(dict.fromkeys([*problem.packages, *program.packages]))
         with pool.session() as sandbox:
-            result = sandbox.execute(solution + "\n\n" + problem.tests, packages)
+            result = sandbox.execute(testcode.combine(solution, problem.tests), packages)
         return result.status
 
     def _answer(self, name: str, problem: str) -> str:
@@ -279,17 +287,39 @@ def default_compare_path(split: str | Path) -> Path:
     return split.with_name(f"{stem}.compare.json")
 
 
-def _is_test_code(node: ast.stmt) -> bool:
-    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-        return node.name.startswith(_TEST_PREFIXES) or any(isinstance(n, ast.Assert) for n in ast.walk(node))
-    if isinstance(node, ast.ClassDef):
-        bases = [ast.unparse(base) for base in node.bases]
-        return node.name.startswith("Test") or any(base.endswith("TestCase") for base in bases)
-    return True
+def _is_import(node: ast.stmt) -> bool:
+    return isinstance(node, (ast.Import, ast.ImportFrom))
 
 
-def _runs(node: ast.stmt) -> bool:
-    return not (is_import(node) or isinstance(node, _DEFINITIONS + _ASSIGNMENTS))
+def _test_data(body: list[ast.stmt], kept: list[ast.stmt]) -> list[ast.stmt]:
+    """The assignments of ``body`` not in ``kept`` whose names ``kept`` reads, transitively (test data)."""
+    candidates = [
+        node
+        for node in body
+        if isinstance(node, _ASSIGNMENTS)
+        and node not in kept
+        and not any(isinstance(child, ast.Lambda) for child in ast.walk(node))
+    ]
+    read = set().union(set(), *(_loaded_names(node) for node in kept))
+    data: list[ast.stmt] = []
+    changed = True
+    while changed:
+        changed = False
+        for node in candidates:
+            if node not in data and _bound_names(node) & read:
+                data.append(node)
+                read |= _loaded_names(node)
+                changed = True
+    return data
+
+
+def _loaded_names(node: ast.AST) -> set[str]:
+    return {child.id for child in ast.walk(node) if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Load)}
+
+
+def _bound_names(node: ast.stmt) -> set[str]:
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target]  # type: ignore[attr-defined]
+    return {child.id for target in targets for child in ast.walk(target) if isinstance(child, ast.Name)}
 
 
 def _now() -> str:

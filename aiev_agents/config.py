@@ -20,6 +20,7 @@ from .curate.settings import CurateSettings
 from .errors import ConfigError
 from .sandbox.settings import SandboxSettings
 from .stage import StageSwitchSettings
+from .verdict.settings import VerdictSettings
 from .yaml_env import interpolate, read_yaml
 
 Backend = Literal["openai", "openai_compatible", "llama_cpp"]
@@ -173,9 +174,22 @@ def _extra_role_spec(name: str, value: Any) -> RoleSpec:
 
 class DialogueSettings(_Strict):
     max_rounds: int = Field(3, gt=0, description="Most programmer answers (each one executed) per dialogue.")
-    vacuity_check: bool = Field(
-        True, description="After a pass, rerun the tests against broken variants of the solution; reject if they pass."
+    verdict: VerdictSettings = Field(
+        default_factory=VerdictSettings,
+        description="The gates a passing program must also pass: mutation testing, coverage.",
     )
+    feedback_chars: int = Field(
+        4000,
+        gt=0,
+        description="Most characters of a run's output quoted to the models per turn; a longer one loses its middle.",
+    )
+    vacuity_check: bool | None = Field(None, description="Deprecated: `false` is `verdict: {mutation: false}`.")
+
+    @model_validator(mode="after")
+    def _vacuity_check_is_mutation(self) -> DialogueSettings:
+        if self.vacuity_check is False:
+            self.verdict = self.verdict.model_copy(update={"mutation": False})
+        return self
 
 
 class OutputSettings(_Strict):

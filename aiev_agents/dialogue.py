@@ -17,12 +17,15 @@ from typing import Any
 import openai
 
 from .codeblocks import split_program
-from .errors import ConfigError, ModelUnavailable
+from .errors import ConfigError, ContextExceeded, ModelUnavailable, is_context_overflow
 from .roles.executor import ExecutorAgent, format_execution
 from .roles.questioner import QuestionerAgent
 from .seeds import Seed
 from .transcript import Execution, ExecutionResult, Timings, Transcript, Turn, Usage
-from .vacuity import broken_variants
+from .verdict.checks import check_passing_program, hidden_result
+from .verdict.gates import judge
+from .verdict.hidden import hidden_program
+from .verdict.settings import VerdictSettings
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +81,7 @@ class _Dialogue:
         self._write_hidden_tests(problem)
         for round_no in range(1, max_rounds + 1):
             execution = self._program_and_run(round_no)
-            if execution.passed or round_no == max_rounds:
+            if _round_passed(execution) or round_no == max_rounds:
                 break
             self._explain_failure(problem, execution)
         return problem
@@ -102,13 +105,33 @@ class _Dialogue:
             if tests:
                 self.hidden_tests.append(tests)
 
-    def _program_and_run(self, round_no: int) -> ExecutionResult:
+    def _program_and_run(self, round_no: int) -> Execution:
         answer = self._review(self._answer())
-        execution, report = self._execute(self._with_hidden_tests(answer))
-        self.executions.append(Execution(round=round_no, **execution.model_dump()))
+        execution, report = self._execute(answer)
+        hidden, hidden_report = self._run_hidden_tests(execution)
+        if hidden_report:
+            report = f"{report}\n\n{hidden_report}"
+        recorded = Execution(round=round_no, **execution.model_dump(), hidden_tests=hidden)
+        self.executions.append(recorded)
         self._record("user", self.executor.name, report)
         self.programmer_view.append({"role": "user", "content": report})
-        return execution
+        return recorded
+
+    def _run_hidden_tests(self, execution: ExecutionResult) -> tuple[dict[str, Any] | None, str]:
+        """Run the hidden tests against the solution alone; their result and the text the programmer reads."""
+        if not self.hidden_tests or execution.status in ("no_code", "install_error"):
+            return None, ""
+        program = split_program(self.last_program)
+        combined, reason = hidden_program(program.python, self.hidden_tests)
+        if combined is None:
+            return {"status": "rejected", "reason": reason}, ""
+        started = time.perf_counter()
+        run = self.executor.run_aside(combined, _installed_during(self.executions, program.packages))
+        self.execution_s += time.perf_counter() - started
+        result = hidden_result(run)
+        verdict = "passed" if run.passed else f"failed ({run.status})"
+        text = self._format(run).split("\n", 1)[-1] if not run.passed else ""
+        return result, f"Hidden tests (written from the problem alone) {verdict}." + (f"\n{text}" if text else "")
 
     def _answer(self) -> str:
         answer = self._ask(self.programmer, _merge_consecutive(self.programmer_view))
@@ -132,29 +155,6 @@ class _Dialogue:
                 answer = self._answer()
         return answer
 
-    def check_vacuity(self, program: str, packages: list[str]) -> dict[str, Any]:
-        """Run the passing program's tests against broken variants of its solution."""
-        variants = broken_variants(program)
-        if not variants:
-            return {"verdict": "skipped", "reason": "no solution function to break", "variants": []}
-        results = []
-        started = time.perf_counter()
-        for variant in variants:
-            run = self.executor.run_aside(variant.program, packages)
-            results.append({"name": variant.name, "status": run.status, "functions": list(variant.functions)})
-            if run.passed:
-                break
-        self.execution_s += time.perf_counter() - started
-        survived = [r["name"] for r in results if r["status"] == "pass"]
-        verdict = "vacuous" if survived else "meaningful"
-        reason = f"the tests still pass when the solution is broken ({survived[0]})" if survived else ""
-        return {"verdict": verdict, "reason": reason, "variants": results}
-
-    def _with_hidden_tests(self, answer: str) -> str:
-        if not self.hidden_tests:
-            return answer
-        return answer + "".join(f"\n\n```python\n{tests}\n```\n" for tests in self.hidden_tests)
-
     def _execute(self, answer: str) -> tuple[ExecutionResult, str]:
         self.last_program = answer
         self.executor.last_execution = None
@@ -165,7 +165,12 @@ class _Dialogue:
         execution = self.executor.last_execution
         if execution is None:  # a custom reply answered without running anything
             execution = ExecutionResult(status="fail", exit_code=1, output=report)
-        return execution, report or format_execution(execution)
+        return execution, report or self._format(execution)
+
+    def _format(self, execution: ExecutionResult) -> str:
+        """An execution as the programmer reads it, within the executor's output budget."""
+        budget = getattr(self.executor, "feedback_chars", None)
+        return format_execution(execution, max_chars=budget) if budget else format_execution(execution)
 
     def _explain_failure(self, problem: str, execution: ExecutionResult) -> None:
         context = ""
@@ -187,6 +192,8 @@ class _Dialogue:
             try:
                 reply = agent.generate_reply(messages=messages)
             except (openai.APIError, TimeoutError) as exc:
+                if is_context_overflow(exc):
+                    raise ContextExceeded(f"the prompt of '{agent.name}' is over its model's context: {exc}") from exc
                 raise ModelUnavailable(_model_error_message(agent, exc)) from exc
             finally:
                 self.model_s += time.perf_counter() - started
@@ -212,7 +219,8 @@ def run_dialogue(
     on_turn: Callable[[Turn], None] | None = None,
     model_gate: Callable[[Any], AbstractContextManager[Any]] | None = None,
     extras: Sequence[Any] = (),
-    check_vacuity: bool = True,
+    verdict: VerdictSettings | None = None,
+    check_vacuity: bool | None = None,
 ) -> Transcript:
     """Run one AIEV dialogue and return its transcript.
 
@@ -230,16 +238,24 @@ def run_dialogue(
         extras: Extra roles, each taking part at its ``place``: ``tests`` (writes hidden
             tests from the problem, like ``TestWriterAgent``) or ``before_execution``
             (reviews each program before it runs, like ``ReviewerAgent``).
-        check_vacuity: After a pass, rerun the tests against broken variants of the
-            solution (see ``vacuity``); if they still pass, the sample is not verified.
+        verdict: The gates a passing program must also pass (see :mod:`aiev_agents.verdict`):
+            evidence that tests ran against the solution, hidden tests, mutation testing,
+            coverage. Default ``VerdictSettings()``.
+        check_vacuity: ``False`` turns mutation testing off (the older name of
+            ``verdict.mutation``).
 
     Returns:
-        The transcript; ``verified`` is true only when the last run passed with tests.
+        The transcript; ``verified`` is true only when the last run passed and every gate
+        holds; ``checks`` holds the evidence, the mutation report, coverage and hidden tests.
+        A prompt over the model's context ends the dialogue with status ``context_exceeded``.
 
     Raises:
         ModelUnavailable: A model could not be reached or failed; nothing is returned.
         SeedError: The seed is malformed.
     """
+    verdict = verdict or VerdictSettings()
+    if check_vacuity is False:
+        verdict = verdict.model_copy(update={"mutation": False})
     seed = Seed.coerce(seed)
     rounds_limit = max_rounds if max_rounds is not None else DEFAULT_MAX_ROUNDS
     started_at, started = _now(), time.perf_counter()
@@ -247,20 +263,21 @@ def run_dialogue(
 
     executor.reset_sandbox()  # initialization: no package from an earlier dialogue may help this one pass
     dialogue = _Dialogue(seed, questioner, programmer, executor, on_turn, model_gate, extras)
-    problem = dialogue.run(rounds_limit)
-
-    last = dialogue.executions[-1]
+    checks: dict[str, Any] = {}
+    try:
+        problem = dialogue.run(rounds_limit)
+    except ContextExceeded as exc:
+        problem, verified, status = dialogue.problem, False, "context_exceeded"
+        checks["context_exceeded"] = str(exc)
     final = split_program(dialogue.last_program)
     packages = _installed_during(dialogue.executions, final.packages)
-    checks = {}
-    if last.passed and check_vacuity:
-        checks["vacuous_tests"] = dialogue.check_vacuity(final.python, packages)
-    vacuous = checks.get("vacuous_tests", {}).get("verdict") == "vacuous"
+    if not checks:
+        verified, status, checks = _verdict(dialogue, final.python, packages, verdict)
     return Transcript(
         id=seed.id,
         stage=stage,
-        verified=last.passed and not vacuous,
-        status="vacuous_tests" if vacuous else last.status,
+        verified=verified,
+        status=status,
         rounds=len(dialogue.executions),
         seed=seed.model_dump(exclude_none=True),
         problem=problem,
@@ -290,11 +307,44 @@ def run_dialogue(
     )
 
 
+def _verdict(
+    dialogue: _Dialogue, program: str, packages: list[str], settings: VerdictSettings
+) -> tuple[bool, str, dict[str, Any]]:
+    """Judge the last round: its run, then the checks of a passing program."""
+    last = dialogue.executions[-1]
+    checks: dict[str, Any] = {}
+    if last.hidden_tests is not None:
+        checks["hidden_tests"] = {k: v for k, v in last.hidden_tests.items() if k != "output"}
+    if _round_passed(last):
+        started = time.perf_counter()
+
+        def run_aside(code: str, **options: Any) -> ExecutionResult:
+            return dialogue.executor.run_aside(code, packages, **options)
+
+        checks.update(
+            check_passing_program(run_aside, program, last, settings, last.hidden_tests, dialogue.hidden_tests)
+        )
+        dialogue.execution_s += time.perf_counter() - started
+    verified, status = judge(last, checks, settings)
+    return verified, status, checks
+
+
+def _round_passed(execution: Execution) -> bool:
+    """A round passes when its run passed (or, with hidden tests, exited 0 without tests of its
+    own) and the hidden tests passed (when they ran)."""
+    hidden = execution.hidden_tests
+    if hidden is None or hidden.get("status") == "rejected":
+        return execution.passed
+    return execution.exit_code == 0 and execution.status in ("pass", "no_tests") and hidden.get("status") == "pass"
+
+
 def _installed_during(executions: Sequence[Execution], last_asked: Sequence[str]) -> list[str]:
-    """Every package the dialogue installed, in order: the sandbox keeps them for the whole
-    dialogue, so the final program may rely on one that an earlier answer asked for."""
+    """Every package the dialogue installed successfully, in order: the sandbox keeps them
+    for the whole dialogue, so the final program may rely on one that an earlier answer
+    asked for; a failed install leaves no trace."""
     packages: list[str] = []
-    for name in [*(p for e in executions for p in e.packages), *last_asked]:
+    installed = (p for e in executions if e.status != "install_error" for p in e.packages)
+    for name in [*installed, *last_asked]:
         if name not in packages:
             packages.append(name)
     return packages

@@ -150,7 +150,7 @@ class Generation:
             on_turn=self.events.on_turn,
             model_gate=self.gates,
             extras=agents.extras,
-            check_vacuity=self.config.dialogue.vacuity_check,
+            verdict=self.config.dialogue.verdict,
         )
         transcript.config_hash = self.config.config_hash()
         return transcript

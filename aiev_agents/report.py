@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import re
+import statistics
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -40,7 +41,10 @@ FAILURE_CATEGORIES = (
     "import_error",
     "no_tests",
     "vacuous_tests",
+    "hidden_tests_failed",
+    "low_coverage",
     "no_code",
+    "context_exceeded",
     "model_error",
     "runtime_error",
 )
@@ -49,7 +53,10 @@ _STATUS_CATEGORY = {
     "install_error": "import_error",
     "no_tests": "no_tests",
     "vacuous_tests": "vacuous_tests",
+    "hidden_tests_failed": "hidden_tests_failed",
+    "low_coverage": "low_coverage",
     "no_code": "no_code",
+    "context_exceeded": "context_exceeded",
     "error": "model_error",
 }
 _EXCEPTION_CATEGORY = {
@@ -62,6 +69,23 @@ _USAGE_KEYS = ("prompt_tokens", "completion_tokens", "total_tokens", "cost")
 _EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning)(?::.*)?$")
 _PIP_ERROR_LINE = re.compile(r"^ERROR: .+$")
 _MESSAGE_CHARS = 160
+#: The gates of a passing program (``aiev_agents.verdict.gates``) → the status a sample gets when one stops it.
+GATE_STATUSES = {
+    "tests_ran": "no_tests",
+    "hidden_tests": "hidden_tests_failed",
+    "mutation": "vacuous_tests",
+    "coverage": "low_coverage",
+}
+#: Buckets of the mutation score and coverage histograms: (label, low, high) for [low, high), and 1.0 alone.
+RATE_BUCKETS = (
+    ("[0, 0.25)", 0.0, 0.25),
+    ("[0.25, 0.5)", 0.25, 0.5),
+    ("[0.5, 0.75)", 0.5, 0.75),
+    ("[0.75, 1.0)", 0.75, 1.0),
+    ("1.0", 1.0, None),
+)
+TOP_SURVIVING_OPERATORS = 5
+_CHECKS_SUMMARY_KEYS = ("score", "killed", "survived", "inconclusive", "duration_s")
 
 
 @dataclass
@@ -91,7 +115,8 @@ def build_report(
 
     Returns:
         Counts, verified rate, cumulative pass rate by round, rounds histogram, failure
-        categories, top error messages, usage per role and timings.
+        categories, top error messages, usage per role, timings and the checks of the
+        passing programs (see ``checks_summary``).
     """
     records = [_slim(record) for record in dialogues]
     done = {str(record.get("id")) for record in records}
@@ -120,15 +145,45 @@ def build_report(
         "top_errors": _top_messages((message for _, message in failures), top_errors),
         "usage": _usage_summary([*records, *lost], len(verified)),
         "timings": _timings(records),
+        "checks": checks_summary(records),
+    }
+
+
+def checks_summary(records: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """What the gates did to the programs that passed their last run, from the records' ``checks``.
+
+    ``judged`` counts the records whose last run passed and that the gates judged; ``stopped``
+    how many of them each gate rejected, with the status it gave (``no_tests``,
+    ``hidden_tests_failed``, ``vacuous_tests``, ``low_coverage``); then the distributions of
+    the mutation score and coverage, the hidden tests' outcomes, and (over every record) the
+    dialogues whose prompt overflowed the model's context. Records without ``checks`` (older
+    runs) count as judged, without measurements.
+    """
+    records = list(records)
+    judged = [record for record in records if _judged(record)]
+    statuses = Counter(str(record.get("status")) for record in judged)
+    checks = [record.get("checks") if isinstance(record.get("checks"), Mapping) else {} for record in judged]
+    return {
+        "judged": len(judged),
+        "passed": statuses["pass"],
+        "stopped": [
+            {"gate": gate, "status": status, "samples": statuses[status]} for gate, status in GATE_STATUSES.items()
+        ],
+        "mutation": _mutation_summary([c["mutation"] for c in checks if isinstance(c.get("mutation"), Mapping)]),
+        "coverage": _coverage_summary([c["coverage"] for c in checks if isinstance(c.get("coverage"), Mapping)]),
+        "hidden_tests": _hidden_summary(
+            [c["hidden_tests"] for c in checks if isinstance(c.get("hidden_tests"), Mapping)]
+        ),
+        "context_exceeded": sum(1 for record in records if record.get("status") == "context_exceeded"),
     }
 
 
 def classify_failure(record: Mapping[str, Any]) -> str:
     """The failure category of a non-verified dialogue (one of ``FAILURE_CATEGORIES``).
 
-    From the status first (timeout, install error, no tests, no code, model error), else
-    from the exception that ended the last run's output (syntax, assertion, import), else
-    ``runtime_error``.
+    From the status first (timeout, install error, no tests, no code, context exceeded,
+    model error), else from the exception that ended the last run's output (syntax,
+    assertion, import), else ``runtime_error``.
     """
     category = _STATUS_CATEGORY.get(str(record.get("status")))
     if category is not None:
@@ -144,15 +199,22 @@ def failure_message(record: Mapping[str, Any]) -> str | None:
     """The normalized error message that ended a dialogue, None when there is none.
 
     The exception line of the last run's last traceback; for a failed ``pip install`` its
-    last ``ERROR:`` line; for a model error, the error; for a timeout or a dialogue without
-    tests or code, None (their category says it all).
+    last ``ERROR:`` line; for a model error, the error; for an exceeded context, its error
+    if the record has one; for a timeout or a dialogue without tests or code, None (their
+    category says it all).
     """
     status = record.get("status")
     if status == "error":
         return _model_error_message(record)
-    if status in ("timeout", "no_tests", "no_code", "vacuous_tests"):
+    if status == "context_exceeded":
+        error = record.get("error") or (record.get("checks") or {}).get("context_exceeded")
+        return normalize_message(str(error)) if error else None
+    if status in ("timeout", "no_tests", "no_code", "vacuous_tests", "low_coverage"):
         return None
     output = _last_output(record)
+    if status == "hidden_tests_failed":
+        hidden = ((record.get("executions") or [{}])[-1] or {}).get("hidden_tests") or {}
+        output = str(hidden.get("output") or "")
     if status == "install_error":
         lines = [line.strip() for line in output.splitlines() if _PIP_ERROR_LINE.match(line.strip())]
         return normalize_message(lines[-1]) if lines else "pip install failed"
@@ -256,6 +318,25 @@ def _slim(record: Mapping[str, Any]) -> dict[str, Any]:
     slim = {key: record[key] for key in _SLIM_KEYS if key in record}
     slim["rounds"] = _rounds(record)
     slim["executions"] = list(record.get("executions") or [])[-1:]
+    if isinstance(record.get("checks"), Mapping):
+        slim["checks"] = _slim_checks(record["checks"])
+    return slim
+
+
+def _slim_checks(checks: Mapping[str, Any]) -> dict[str, Any]:
+    """The checks without what the report does not read (mutants' descriptions, missing lines)."""
+    slim = {key: value for key, value in checks.items() if key not in ("mutation", "coverage")}
+    mutation = checks.get("mutation")
+    if isinstance(mutation, Mapping):
+        slim["mutation"] = {key: mutation[key] for key in _CHECKS_SUMMARY_KEYS if key in mutation}
+        mutants = mutation.get("mutants")
+        mutants = mutants if isinstance(mutants, list) else []
+        slim["mutation"]["mutants"] = [
+            {"operator": m.get("operator"), "outcome": m.get("outcome")} for m in mutants if isinstance(m, Mapping)
+        ]
+    coverage = checks.get("coverage")
+    if isinstance(coverage, Mapping):
+        slim["coverage"] = {key: coverage[key] for key in ("line_rate", "branch_rate", "duration_s") if key in coverage}
     return slim
 
 
@@ -326,6 +407,65 @@ def _timings(records: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def _judged(record: Mapping[str, Any]) -> bool:
+    """The last run passed and the record's status is a gate's verdict (not an overflow after it)."""
+    executions = record.get("executions") or []
+    last = executions[-1] if executions and isinstance(executions[-1], Mapping) else {}
+    return last.get("status") == "pass" and record.get("status") in ("pass", *GATE_STATUSES.values())
+
+
+def _mutation_summary(reports: list[Mapping[str, Any]]) -> dict[str, Any]:
+    mutants = [m for report in reports for m in report.get("mutants") or [] if isinstance(m, Mapping)]
+    run = Counter(str(m.get("operator")) for m in mutants)
+    survived = Counter(str(m.get("operator")) for m in mutants if m.get("outcome") == "survived")
+    ranked = sorted(survived.items(), key=lambda item: (-item[1], item[0]))[:TOP_SURVIVING_OPERATORS]
+    return {
+        "samples": len(reports),
+        "score": _distribution([report.get("score") for report in reports]),
+        **{key: sum(_count(report.get(key)) for report in reports) for key in ("killed", "survived", "inconclusive")},
+        "mutants_per_sample": _mean([len(report.get("mutants") or []) for report in reports]),
+        "seconds_per_sample": _mean([_number(report.get("duration_s")) for report in reports]),
+        "surviving_operators": [{"operator": op, "survived": count, "run": run[op]} for op, count in ranked],
+    }
+
+
+def _coverage_summary(measured: list[Mapping[str, Any]]) -> dict[str, Any]:
+    return {
+        "samples": len(measured),
+        "line_rate": _distribution([entry.get("line_rate") for entry in measured]),
+        "branch_rate": _distribution([entry.get("branch_rate") for entry in measured]),
+        "seconds_per_sample": _mean([_number(entry.get("duration_s")) for entry in measured]),
+    }
+
+
+def _hidden_summary(runs: list[Mapping[str, Any]]) -> dict[str, int]:
+    """Hidden tests' outcomes: ``pass``, ``rejected`` (they redefined the solution), or ``fail`` (any other)."""
+    outcomes = Counter(str(run.get("status")) if run.get("status") in ("pass", "rejected") else "fail" for run in runs)
+    return {"samples": len(runs), "pass": outcomes["pass"], "fail": outcomes["fail"], "rejected": outcomes["rejected"]}
+
+
+def _distribution(values: Iterable[Any]) -> dict[str, Any]:
+    """Count, mean, median and histogram (``RATE_BUCKETS``) of the rates in ``values`` that are numbers."""
+    rates = [float(v) for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    return {
+        "count": len(rates),
+        "mean": _mean(rates),
+        "median": round(statistics.median(rates), 6) if rates else None,
+        "histogram": [
+            {"bucket": label, "samples": sum(1 for rate in rates if low <= rate and (high is None or rate < high))}
+            for label, low, high in RATE_BUCKETS
+        ],
+    }
+
+
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _number(value: Any) -> float:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
+
+
 def _instant(value: Any) -> datetime | None:
     if not isinstance(value, str):
         return None
@@ -350,5 +490,5 @@ def _ratio(part: int, whole: int) -> float | None:
     return round(part / whole, 6) if whole else None
 
 
-def _mean(values: list[int]) -> float | None:
+def _mean(values: list[int] | list[float]) -> float | None:
     return round(sum(values) / len(values), 6) if values else None

@@ -39,6 +39,7 @@ def render_markdown(report: Mapping[str, Any]) -> str:
         ["count", "message"],
         [[e["count"], "`" + e["message"].replace("`", "'") + "`"] for e in report["top_errors"]],
     )
+    lines += checks_markdown(report.get("checks"))
     lines += _usage_table(report["usage"])
     lines += _timings_lines(report["timings"])
     lines += stage_markdown(report.get("stage_switch"))
@@ -49,12 +50,54 @@ def _percent(rate: float | None) -> str:
     return "n/a" if rate is None else f"{rate * 100:.1f}%"
 
 
-def _number(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.2f}"
+def _number(value: float | None, spec: str = ".2f") -> str:
+    return "n/a" if value is None else format(value, spec)
 
 
-def _table(title: str, header: list[str], rows: list[list[Any]]) -> list[str]:
-    lines = ["", f"## {title}", ""]
+def checks_markdown(checks: Mapping[str, Any] | None) -> list[str]:
+    """The checks of the passing programs: gates, mutation score and coverage, hidden tests."""
+    if not checks:
+        return []
+    mutation, hidden = checks["mutation"], checks["hidden_tests"]
+    lines = [
+        "",
+        "## Checks of passing programs",
+        "",
+        f"- judged (last run passed): {checks['judged']}, of which verified: {checks['passed']}",
+        f"- mutants: {mutation['killed']} killed, {mutation['survived']} survived, "
+        f"{mutation['inconclusive']} inconclusive ({_number(mutation['mutants_per_sample'], '.1f')} run per sample)",
+        f"- seconds per sample: mutation {_number(mutation['seconds_per_sample'], '.3f')}, "
+        f"coverage {_number(checks['coverage']['seconds_per_sample'], '.3f')}",
+        f"- hidden tests: {hidden['pass']} pass, {hidden['fail']} fail, {hidden['rejected']} rejected",
+        f"- dialogues over the model's context: {checks['context_exceeded']}",
+    ]
+    lines += _table(
+        "Stopped by gate",
+        ["gate", "status", "samples"],
+        [[row["gate"], row["status"], row["samples"]] for row in checks["stopped"]],
+        level=3,
+    )
+    distributions = [("mutation score", mutation["score"])]
+    distributions += [(f"{kind} coverage", checks["coverage"][f"{kind}_rate"]) for kind in ("line", "branch")]
+    buckets = [row["bucket"] for row in mutation["score"]["histogram"]]
+    lines += _table(
+        "Mutation score and coverage",
+        ["measure", "samples", "mean", "median", *buckets],
+        [[name, d["count"], _number(d["mean"]), _number(d["median"]), *(row["samples"] for row in d["histogram"])]
+         for name, d in distributions],
+        level=3,
+    )  # fmt: skip
+    lines += _table(
+        "Surviving mutants by operator",
+        ["operator", "survived", "run"],
+        [[row["operator"], row["survived"], row["run"]] for row in mutation["surviving_operators"]],
+        level=3,
+    )
+    return lines
+
+
+def _table(title: str, header: list[str], rows: list[list[Any]], level: int = 2) -> list[str]:
+    lines = ["", f"{'#' * level} {title}", ""]
     if not rows:
         return [*lines, "(none)"]
     lines.append("| " + " | ".join(header) + " |")

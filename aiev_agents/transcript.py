@@ -22,8 +22,11 @@ class _Record(BaseModel):
 class ExecutionResult(_Record):
     """What one run of a program in the sandbox produced.
 
-    ``status`` is ``pass`` only when the program exited 0 and its tests really ran
-    (``tests_run > 0``: assertions executed plus unittest cases run).
+    ``status`` is ``pass`` only when the program exited 0, no unittest case failed, and its
+    test code really ran (``tests_run > 0``: assertions executed in test code plus unittest
+    cases run; the solution's own asserts are ``solution_assertions``). Which solution
+    functions ran is ``solution_calls`` (the verdict also needs one); ``coverage`` is filled
+    by a coverage run only. Test code and solution code: :mod:`aiev_agents.sandbox.testcode`.
     """
 
     status: ExecutionStatus
@@ -35,6 +38,10 @@ class ExecutionResult(_Record):
     install_output: str = ""
     assertions: int = 0
     test_cases: int = 0
+    solution_assertions: int = 0
+    solution_functions: list[str] = Field(default_factory=list)
+    solution_calls: list[str] = Field(default_factory=list)
+    coverage: dict[str, Any] | None = None
 
     @property
     def tests_run(self) -> int:
@@ -46,9 +53,12 @@ class ExecutionResult(_Record):
 
 
 class Execution(ExecutionResult):
-    """An execution inside a dialogue: which round produced it."""
+    """An execution inside a dialogue: which round produced it, and the hidden tests' run
+    against its solution (``status``, ``exit_code``, ``output``...; ``rejected`` with a
+    ``reason`` when they would redefine the solution), if a test writer wrote any."""
 
     round: int
+    hidden_tests: dict[str, Any] | None = None
 
 
 class Turn(_Record):
@@ -100,7 +110,9 @@ class Transcript(_Record):
     id: str
     stage: str
     verified: bool
-    status: ExecutionStatus | Literal["vacuous_tests", "error"]
+    status: (
+        ExecutionStatus | Literal["vacuous_tests", "hidden_tests_failed", "low_coverage", "context_exceeded", "error"]
+    )
     rounds: int
     seed: dict[str, Any]
     problem: str

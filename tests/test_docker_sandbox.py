@@ -76,10 +76,10 @@ def test_unittest_cases_count_as_tests(sandbox: DockerSandbox) -> None:
 
 @pytest.mark.docker
 def test_failing_assert_fails_with_plain_traceback(sandbox: DockerSandbox) -> None:
-    result = sandbox.run("def f():\n    assert 1 == 2, 'boom'\n\nf()\n")
+    result = sandbox.run("def test_f():\n    assert 1 == 2, 'boom'\n\ntest_f()\n")
     assert (result.status, result.exit_code, result.assertions) == ("fail", 1, 1)
     assert result.output.startswith("Traceback (most recent call last):\n")
-    assert 'File "/workspace/main.py", line 2, in f' in result.output
+    assert 'File "/workspace/main.py", line 2, in test_f' in result.output
     assert result.output.endswith("AssertionError: boom\n")
     assert "harness" not in result.output
 
@@ -128,7 +128,9 @@ def test_endless_loop_times_out_and_the_sandbox_still_works(sandbox: DockerSandb
 def test_output_over_the_limit_is_truncated_and_tests_still_counted(sandbox: DockerSandbox) -> None:
     result = sandbox.run("print('x' * 20000)\nassert True\n")
     assert (result.status, result.truncated, result.assertions) == ("pass", True, 1)
-    assert result.output.startswith("x" * OUTPUT_LIMIT + "\n[output truncated")
+    marker = f"[output truncated: {20001 - 2 * OUTPUT_LIMIT} bytes cut here, between the first {OUTPUT_LIMIT} and "
+    marker += f"the last {OUTPUT_LIMIT} of 20001 bytes]"
+    assert result.output == "x" * OUTPUT_LIMIT + f"\n{marker}\n" + "x" * (OUTPUT_LIMIT - 1) + "\n"
 
 
 @pytest.mark.docker

@@ -13,13 +13,21 @@ from pathlib import Path
 from aiev_agents.sandbox import harness
 
 HARNESS = Path(harness.__file__)
+TESTCODE = HARNESS.with_name("testcode.py")
 NONCE = "0123abcd"
+COUNTS = ("assertions", "test_cases", "test_failures")
 
 
 def run_harness(folder: Path, program: str, *args: str) -> tuple[int, str, dict[str, int] | None]:
-    """Run ``program`` as main.py under the harness; return exit code, output, counts."""
+    """Run ``program`` as main.py under the harness; return exit code, output, the test counts."""
+    code, output, evidence = run_with_evidence(folder, program, *args)
+    return code, output, None if evidence is None else {key: evidence[key] for key in COUNTS}
+
+
+def run_with_evidence(folder: Path, program: str, *args: str, coverage: bool = False) -> tuple[int, str, dict | None]:
+    """Run ``program`` as main.py under the harness; return exit code, output, all its evidence."""
     (folder / "main.py").write_text(textwrap.dedent(program))
-    env = {**os.environ, harness.NONCE_ENV: NONCE}
+    env = {**os.environ, harness.NONCE_ENV: NONCE, "AIEV_HARNESS_COVERAGE": "1" if coverage else ""}
     proc = subprocess.run(
         [sys.executable, str(HARNESS), "main.py", *args],
         cwd=folder,
@@ -108,16 +116,16 @@ def test_program_without_tests_counts_zero(tmp_path: Path) -> None:
 
 def test_failing_assert_output_is_exactly_that_of_plain_python(tmp_path: Path) -> None:
     program = """
-        def f():
+        def test_f():
             assert 1 == 2, "boom"
 
-        f()
+        test_f()
     """
     code, output, counts = run_harness(tmp_path, program)
     assert (code, output) == run_plain(tmp_path)
     assert code == 1
     assert "harness" not in output
-    assert 'line 3, in f\n    assert 1 == 2, "boom"' in output
+    assert 'line 3, in test_f\n    assert 1 == 2, "boom"' in output
     assert counts == {"assertions": 1, "test_cases": 0, "test_failures": 0}
 
 
@@ -190,3 +198,77 @@ def test_split_counts_restores_output_without_trailing_newline() -> None:
 
 def test_harness_source_is_valid_python_3_8() -> None:
     ast.parse(HARNESS.read_text(), feature_version=(3, 8))
+    ast.parse(TESTCODE.read_text(), feature_version=(3, 8))
+
+
+def test_asserts_in_the_solution_are_preconditions_counted_apart_from_tests(tmp_path: Path) -> None:
+    program = """
+        def factorial(n):
+            assert n >= 0
+            return 1 if n == 0 else n * factorial(n - 1)
+
+        print(factorial(3))
+        assert factorial(0) == 1
+    """
+    code, _, evidence = run_with_evidence(tmp_path, program)
+    assert (code, evidence["assertions"], evidence["solution_assertions"]) == (0, 1, 5)
+
+
+def test_the_solution_functions_that_ran_are_named(tmp_path: Path) -> None:
+    program = """
+        class Stack:
+            def __init__(self):
+                self.items = []
+
+            def push(self, item):
+                self.items.append(item)
+
+            def pop(self):
+                return self.items.pop()
+
+        def unused():
+            return 1
+
+        def test_push():
+            stack = Stack()
+            stack.push(1)
+            assert stack.items == [1]
+
+        test_push()
+    """
+    _, _, evidence = run_with_evidence(tmp_path, program)
+    assert evidence["solution"] == ["Stack.__init__", "Stack.pop", "Stack.push", "unused"]
+    assert evidence["called"] == ["Stack.__init__", "Stack.push"]
+    assert "coverage" not in evidence  # traced only when asked
+
+
+def test_coverage_counts_the_solution_lines_and_branch_outcomes_the_tests_reach(tmp_path: Path) -> None:
+    program = """
+        def clamp(x, lo, hi):
+            if x < lo:
+                return lo
+            if x > hi:
+                return hi
+            return x
+
+        def test_clamp():
+            assert clamp(0, -5, 3) == 0
+            assert clamp(9, -5, 3) == 3
+
+        test_clamp()
+    """
+    _, _, evidence = run_with_evidence(tmp_path, program, coverage=True)
+    assert evidence["coverage"] == {"lines": [4, 5], "branches": [3, 4], "missing": [4]}
+
+
+def test_coverage_and_markers_leave_tracebacks_as_plain_python_shows_them(tmp_path: Path) -> None:
+    program = """
+        def half(x):
+            if x % 2:
+                raise ValueError("odd")
+            return x // 2
+
+        assert half(3) == 1
+    """
+    code, output, _ = run_with_evidence(tmp_path, program, coverage=True)
+    assert (code, output) == run_plain(tmp_path)

@@ -24,6 +24,11 @@ from aiev_agents.report import (
     write_report,
 )
 from aiev_agents.transcript import Execution, Timings, Transcript, Usage
+from aiev_agents.verdict.checks import evidence
+from aiev_agents.verdict.gates import rates
+from aiev_agents.verdict.mutation import MutantResult, MutationReport
+
+from transcripts import first_try, never_passed
 
 START = datetime(2024, 5, 1, 10, 0, 0, tzinfo=timezone.utc)
 
@@ -153,13 +158,16 @@ def test_failures_are_classified_from_the_last_execution(report: dict[str, Any])
         "import_error": 2,
         "no_tests": 1,
         "vacuous_tests": 0,
+        "hidden_tests_failed": 0,
+        "low_coverage": 0,
         "no_code": 1,
+        "context_exceeded": 0,
         "model_error": 2,
         "runtime_error": 1,
     }
 
 
-def test_a_sample_rejected_by_the_vacuity_check_is_its_own_category() -> None:
+def test_a_sample_rejected_by_mutation_testing_is_its_own_category() -> None:
     record = {"status": "vacuous_tests", "verified": False, "executions": [{"status": "pass", "output": "ok"}]}
     assert classify_failure(record) == "vacuous_tests"
     assert failure_message(record) is None
@@ -295,3 +303,270 @@ def test_report_command_writes_the_files_and_prints_the_markdown(
     printed = capsys.readouterr().out
     assert printed.startswith("# AIEV run report\n")
     assert printed.endswith(f"wrote {tmp_path / 'report.json'} and {tmp_path / 'report.md'}\n")
+
+
+# -- the checks of passing programs ----------------------------------------------------------------
+
+OVERFLOW_MESSAGE = (
+    "the prompt of 'programmer' is over its model's context: Error code: 400 - {'error': {'message': \"This "
+    "model's maximum context length is 8192 tokens. However, your messages resulted in 9001 tokens.\", "
+    "'type': 'invalid_request_error', 'code': 'context_length_exceeded'}}"
+)
+HIDDEN_FAILURE = traceback("AssertionError: count_words('A a') should be {'a': 2}")
+# Mutants as (operator, outcome); an inconclusive one timed out.
+KILLED_ALL = [("return_none", "killed"), ("raise", "killed"), ("swap_op", "killed"), ("number", "killed")]
+ONE_STRING_SURVIVES = [("return_none", "killed"), ("raise", "killed"), ("drop_statement", "killed"),
+                       ("string", "survived")]  # fmt: skip
+WEAK = [("return_none", "killed"), ("string", "survived"), ("number", "survived"), ("swap_op", "survived"),
+        ("drop_statement", "inconclusive")]  # fmt: skip
+NOTHING_KILLED = [("number", "survived"), ("arg_removal", "survived"), ("assignment", "survived")]
+
+
+def mutation_check(mutants: list[tuple[str, str]], duration_s: float) -> dict[str, Any]:
+    """``checks.mutation`` as ``check_passing_program`` writes it."""
+    results = tuple(
+        MutantResult(operator, "add", 2, f"line 2: {operator}", outcome,  # type: ignore[arg-type]
+                     {"killed": "fail", "survived": "pass", "inconclusive": "timeout"}[outcome])
+        for operator, outcome in mutants
+    )  # fmt: skip
+    return {**MutationReport(results, candidates=len(results) + 3, duration_s=duration_s).to_dict(), "budget": 16}
+
+
+def coverage_check(lines: list[int], branches: list[int], duration_s: float = 0.1) -> dict[str, Any]:
+    """``checks.coverage`` as ``check_passing_program`` writes it."""
+    missing = list(range(10, 10 + lines[1] - lines[0]))
+    return {**rates({"lines": lines, "branches": branches, "missing": missing}), "status": "pass",
+            "duration_s": duration_s}  # fmt: skip
+
+
+def gated(
+    sample_id: str,
+    status: str,
+    *,
+    mutants: list[tuple[str, str]] | None = None,
+    mutation_s: float = 0.0,
+    lines: list[int] | None = None,
+    branches: list[int] | None = None,
+    hidden: dict[str, Any] | None = None,
+    called: bool = True,
+) -> dict[str, Any]:
+    """A record whose last run passed and that the gates judged ``status``, with its checks."""
+    record = first_try(sample_id).to_dict()
+    last = record["executions"][-1]
+    last.update(solution_functions=["add"], solution_calls=["add"] if called else [], hidden_tests=hidden)
+    checks: dict[str, Any] = {"tests_ran": evidence(Execution.model_validate(last))}
+    if hidden is not None:
+        checks["hidden_tests"] = {key: value for key, value in hidden.items() if key != "output"}
+    if mutants is not None:
+        checks["mutation"] = mutation_check(mutants, mutation_s)
+    if lines is not None:
+        checks["coverage"] = coverage_check(lines, branches or [0, 0])
+    record.update(status=status, verified=status == "pass", checks=checks)
+    return Transcript.from_dict(record).to_dict()
+
+
+def hidden_run(status: str, output: str = "") -> dict[str, Any]:
+    return {"status": status, "exit_code": 0 if status == "pass" else 1, "output": output, "assertions": 2,
+            "test_cases": 0}  # fmt: skip
+
+
+def overflowed(sample_id: str, after_a_pass: bool) -> dict[str, Any]:
+    """A dialogue whose prompt overflowed: at once, or after a round whose hidden tests failed."""
+    record = (first_try(sample_id) if after_a_pass else never_passed(sample_id)).to_dict()
+    if after_a_pass:
+        record["executions"][-1]["hidden_tests"] = hidden_run("fail", HIDDEN_FAILURE)
+    else:
+        record.update(rounds=0, executions=[], messages=record["messages"][:2])
+    record.update(status="context_exceeded", verified=False, checks={"context_exceeded": OVERFLOW_MESSAGE})
+    return Transcript.from_dict(record).to_dict()
+
+
+def failed_with_hidden_tests(sample_id: str) -> dict[str, Any]:
+    """Never passed; its last round's hidden tests failed too (not judged: they do not count)."""
+    record = never_passed(sample_id).to_dict()
+    hidden = record["executions"][-1]["hidden_tests"] = hidden_run("timeout")
+    record["checks"] = {"hidden_tests": {key: value for key, value in hidden.items() if key != "output"}}
+    return Transcript.from_dict(record).to_dict()
+
+
+def without_checks(record: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in record.items() if key != "checks"}
+
+
+@pytest.fixture(scope="module")
+def checked() -> list[dict[str, Any]]:
+    return [
+        gated("s1", "pass", mutants=KILLED_ALL, mutation_s=0.4, lines=[5, 5], branches=[2, 2],
+              hidden=hidden_run("pass")),
+        gated("s2", "pass", mutants=ONE_STRING_SURVIVES, mutation_s=0.6, lines=[4, 5], branches=[1, 2]),
+        gated("s3", "vacuous_tests", mutants=WEAK, mutation_s=1.0, lines=[3, 6]),
+        gated("s4", "vacuous_tests", mutants=NOTHING_KILLED, mutation_s=0.5, lines=[2, 4], branches=[1, 4]),
+        gated("s5", "low_coverage", mutants=KILLED_ALL[:2], mutation_s=0.3, lines=[1, 4], branches=[0, 2]),
+        gated("s6", "hidden_tests_failed", mutants=[*KILLED_ALL[:2], ("symmetric_string_methods_swap", "survived")],
+              mutation_s=0.2, lines=[3, 3], hidden=hidden_run("fail", HIDDEN_FAILURE)),
+        gated("s7", "no_tests", called=False),
+        gated("s8", "pass", mutants=[("return_none", "killed"), ("drop_statement", "inconclusive")], mutation_s=5.2,
+              lines=[2, 2], hidden={"status": "rejected", "reason": "the hidden tests define add"}),
+        without_checks(first_try("older").to_dict()),  # a record of a run before the checks
+        overflowed("c1", after_a_pass=False),
+        overflowed("c2", after_a_pass=True),
+        failed_with_hidden_tests("f1"),
+    ]  # fmt: skip
+
+
+def histogram(*samples: int) -> list[dict[str, Any]]:
+    buckets = ["[0, 0.25)", "[0.25, 0.5)", "[0.5, 0.75)", "[0.75, 1.0)", "1.0"]
+    return [{"bucket": bucket, "samples": count} for bucket, count in zip(buckets, samples, strict=True)]
+
+
+def test_checks_count_what_each_gate_stopped_and_the_distributions(checked: list[dict[str, Any]]) -> None:
+    assert build_report(checked)["checks"] == {
+        "judged": 9,  # s1-s8 and the older record; not the overflows nor the failure
+        "passed": 4,
+        "stopped": [
+            {"gate": "tests_ran", "status": "no_tests", "samples": 1},
+            {"gate": "hidden_tests", "status": "hidden_tests_failed", "samples": 1},
+            {"gate": "mutation", "status": "vacuous_tests", "samples": 2},
+            {"gate": "coverage", "status": "low_coverage", "samples": 1},
+        ],
+        "mutation": {
+            "samples": 7,
+            # 1.0, 0.75, 0.25, 0.0, 1.0, 0.6667, 1.0
+            "score": {"count": 7, "mean": 0.666671, "median": 0.75, "histogram": histogram(1, 1, 1, 1, 3)},
+            "killed": 13,
+            "survived": 8,
+            "inconclusive": 2,
+            "mutants_per_sample": 3.285714,  # 23 / 7
+            "seconds_per_sample": 1.171429,  # 8.2 / 7
+            "surviving_operators": [
+                {"operator": "number", "survived": 2, "run": 3},
+                {"operator": "string", "survived": 2, "run": 2},
+                {"operator": "arg_removal", "survived": 1, "run": 1},
+                {"operator": "assignment", "survived": 1, "run": 1},
+                {"operator": "swap_op", "survived": 1, "run": 2},
+            ],  # symmetric_string_methods_swap (1) is sixth
+        },
+        "coverage": {
+            "samples": 7,
+            # 1.0, 0.8, 0.5, 0.5, 0.25, 1.0, 1.0
+            "line_rate": {"count": 7, "mean": 0.721429, "median": 0.8, "histogram": histogram(0, 1, 2, 1, 3)},
+            # 1.0, 0.5, 0.25, 0.0 (three programs have no branch)
+            "branch_rate": {"count": 4, "mean": 0.4375, "median": 0.375, "histogram": histogram(1, 1, 1, 0, 1)},
+            "seconds_per_sample": 0.1,
+        },
+        "hidden_tests": {"samples": 3, "pass": 1, "fail": 1, "rejected": 1},
+        "context_exceeded": 2,
+    }
+
+
+def test_records_without_checks_are_judged_without_measurements(report: dict[str, Any]) -> None:
+    empty = {"count": 0, "mean": None, "median": None, "histogram": histogram(0, 0, 0, 0, 0)}
+    assert report["checks"] == {
+        "judged": 2,  # a and b passed; h ran no test at all
+        "passed": 2,
+        "stopped": [
+            {"gate": "tests_ran", "status": "no_tests", "samples": 0},
+            {"gate": "hidden_tests", "status": "hidden_tests_failed", "samples": 0},
+            {"gate": "mutation", "status": "vacuous_tests", "samples": 0},
+            {"gate": "coverage", "status": "low_coverage", "samples": 0},
+        ],
+        "mutation": {
+            "samples": 0,
+            "score": empty,
+            "killed": 0,
+            "survived": 0,
+            "inconclusive": 0,
+            "mutants_per_sample": None,
+            "seconds_per_sample": None,
+            "surviving_operators": [],
+        },
+        "coverage": {"samples": 0, "line_rate": empty, "branch_rate": empty, "seconds_per_sample": None},
+        "hidden_tests": {"samples": 0, "pass": 0, "fail": 0, "rejected": 0},
+        "context_exceeded": 0,
+    }
+    assert "| mutation score | 0 | n/a | n/a | 0 | 0 | 0 | 0 | 0 |" in render_markdown(report)
+
+
+def test_a_vacuity_check_of_an_older_run_counts_as_the_mutation_gate() -> None:
+    older = without_checks(first_try("old-vacuous").to_dict())
+    verdict = {"verdict": "vacuous", "reason": "the tests still pass", "variants": []}
+    older.update(status="vacuous_tests", verified=False, checks={"vacuous_tests": verdict})
+
+    checks = build_report([older])["checks"]
+
+    assert (checks["judged"], checks["stopped"][2]) == (
+        1,
+        {"gate": "mutation", "status": "vacuous_tests", "samples": 1},
+    )
+    assert checks["mutation"]["samples"] == 0
+
+
+def test_new_failure_categories_and_their_messages(checked: list[dict[str, Any]]) -> None:
+    report = build_report(checked)
+
+    assert {k: v for k, v in report["failures"].items() if v} == {
+        "timeout": 1,
+        "no_tests": 1,
+        "vacuous_tests": 2,
+        "hidden_tests_failed": 1,
+        "low_coverage": 1,
+        "context_exceeded": 2,
+    }
+    assert report["top_errors"] == [
+        {"message": normalize_message(OVERFLOW_MESSAGE), "count": 2},
+        {"message": "AssertionError: count_words('A a') should be {'a': N}", "count": 1},
+    ]
+
+
+def test_the_report_of_a_run_folder_reads_the_checks_it_needs(checked: list[dict[str, Any]], tmp_path: Path) -> None:
+    (tmp_path / "dialogues.jsonl").write_text("".join(json.dumps(record) + "\n" for record in checked))
+
+    report = write_report(tmp_path)
+
+    assert report["checks"] == build_report(checked)["checks"]
+    slim = read_run(tmp_path).dialogues[0]["checks"]
+    assert slim["mutation"]["mutants"][0] == {"operator": "return_none", "outcome": "killed"}
+    assert set(slim["coverage"]) == {"line_rate", "branch_rate", "duration_s"}
+
+
+def test_markdown_shows_the_checks_section(checked: list[dict[str, Any]]) -> None:
+    markdown = render_markdown(build_report(checked))
+
+    section = markdown.split("## Checks of passing programs\n", 1)[1].split("\n## ", 1)[0]
+    assert section == CHECKS_MARKDOWN
+
+
+CHECKS_MARKDOWN = """
+- judged (last run passed): 9, of which verified: 4
+- mutants: 13 killed, 8 survived, 2 inconclusive (3.3 run per sample)
+- seconds per sample: mutation 1.171, coverage 0.100
+- hidden tests: 1 pass, 1 fail, 1 rejected
+- dialogues over the model's context: 2
+
+### Stopped by gate
+
+| gate | status | samples |
+|---|---|---|
+| tests_ran | no_tests | 1 |
+| hidden_tests | hidden_tests_failed | 1 |
+| mutation | vacuous_tests | 2 |
+| coverage | low_coverage | 1 |
+
+### Mutation score and coverage
+
+| measure | samples | mean | median | [0, 0.25) | [0.25, 0.5) | [0.5, 0.75) | [0.75, 1.0) | 1.0 |
+|---|---|---|---|---|---|---|---|---|
+| mutation score | 7 | 0.67 | 0.75 | 1 | 1 | 1 | 1 | 3 |
+| line coverage | 7 | 0.72 | 0.80 | 0 | 1 | 2 | 1 | 3 |
+| branch coverage | 4 | 0.44 | 0.38 | 1 | 1 | 1 | 0 | 1 |
+
+### Surviving mutants by operator
+
+| operator | survived | run |
+|---|---|---|
+| number | 2 | 3 |
+| string | 2 | 2 |
+| arg_removal | 1 | 1 |
+| assignment | 1 | 1 |
+| swap_op | 1 | 2 |
+"""

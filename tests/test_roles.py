@@ -89,8 +89,12 @@ def test_test_writer_tests_are_hidden_from_the_programmer_and_decide_the_verdict
         )
         programmer_calls = [r for r in server.requests if key_by_role(r) == "programmer"]
     assert transcript.verified is True
-    assert transcript.executions[0].assertions == 2
-    assert "assert add(-4, 4) == 0" in transcript.final_program
+    run = transcript.executions[0]
+    assert (run.status, run.assertions) == ("no_tests", 0)  # the programmer's program has no tests of its own
+    assert run.hidden_tests["status"] == "pass" and run.hidden_tests["assertions"] == 2  # the hidden ones decide
+    assert run.hidden_tests["called"] == ["add"]
+    assert transcript.checks["mutation"]["killed"] >= 1  # mutants judged by the hidden tests
+    assert "add(-4, 4)" not in transcript.final_program  # the sample is the programmer's program
     assert [(t.name, t.content) for t in transcript.side_turns] == [("test_writer", HIDDEN_TESTS)]
     assert all("add(-4, 4)" not in json.dumps(call["messages"]) for call in programmer_calls)
     assert all("add(-4, 4)" not in turn.content for turn in transcript.messages)

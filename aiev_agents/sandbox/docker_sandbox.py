@@ -171,12 +171,14 @@ class DockerSandbox:
             self._installed.update(packages)
         return outcome
 
-    def run(self, program: str, *, timeout_s: float | None = None) -> ExecutionResult:
+    def run(self, program: str, *, timeout_s: float | None = None, coverage: bool = False) -> ExecutionResult:
         """Run ``program`` as ``main.py`` in an emptied working directory.
 
         Args:
             program: Python source.
             timeout_s: Wall-clock limit; ``settings.timeout_s`` if None.
+            coverage: Also trace which lines and branches of the solution run (slower);
+                the result's ``coverage`` holds them.
 
         Returns:
             The result; a crash of the container is a ``fail`` result, never an exception.
@@ -188,12 +190,14 @@ class DockerSandbox:
         limit = timeout_s if timeout_s is not None else self.settings.timeout_s
         nonce = secrets.token_hex(8)
         with self._lock:
-            reply = self._request(program, nonce, limit)
+            reply = self._request(program, nonce, limit, coverage)
         if isinstance(reply, ExecutionResult):
             return reply
         return self._result(reply, nonce, limit)
 
-    def execute(self, program: str, packages: list[str]) -> ExecutionResult:
+    def execute(
+        self, program: str, packages: list[str], *, timeout_s: float | None = None, coverage: bool = False
+    ) -> ExecutionResult:
         """Install ``packages`` (if any), then run ``program``.
 
         Returns:
@@ -214,7 +218,7 @@ class DockerSandbox:
                     duration_s=installed.duration_s,
                 )
             install_output = installed.output
-        result = self.run(program)
+        result = self.run(program, timeout_s=timeout_s, coverage=coverage)
         return result.model_copy(update={"packages": packages, "install_output": install_output})
 
     # -- internals -----------------------------------------------------------------------
@@ -232,7 +236,7 @@ class DockerSandbox:
             if not outcome.ok:
                 logger.warning("Reinstalling %s failed: %s", wanted, outcome.output[-500:])
 
-    def _run_request(self, program: str, nonce: str, limit: float) -> dict[str, Any]:
+    def _run_request(self, program: str, nonce: str, limit: float, coverage: bool) -> dict[str, Any]:
         s = self.settings
         return {
             "op": "run",
@@ -242,15 +246,18 @@ class DockerSandbox:
             "output_limit": s.output_limit_bytes,
             "cpu_seconds": math.ceil(limit * s.cpus) + 1 if s.cpu_time_limit else None,
             "site_dir": generation_dir(self._generation) if self._installed else None,
+            "coverage": coverage,
         }
 
-    def _request(self, program: str, nonce: str, limit: float) -> dict[str, Any] | ExecutionResult:
+    def _request(
+        self, program: str, nonce: str, limit: float, coverage: bool = False
+    ) -> dict[str, Any] | ExecutionResult:
         """Send a run; a container found dead or unclean before the program started is
         replaced and the run retried once, transparently."""
         for attempt in (1, 2):
             self._ensure_started()
             assert self._box is not None
-            request = self._run_request(program, nonce, limit)
+            request = self._run_request(program, nonce, limit, coverage)
             try:
                 reply = self._box.runner.request(request, timeout=limit + RUN_GRACE_S)
             except RunnerGone as exc:
@@ -277,9 +284,7 @@ class DockerSandbox:
         return ExecutionResult(status="fail", exit_code=-1, output=text)
 
     def _result(self, reply: dict[str, Any], nonce: str, limit: float) -> ExecutionResult:
-        output = unb64(reply["output"]).decode("utf-8", errors="replace")
-        if reply["truncated"]:
-            output += f"\n[output truncated: only the first {self.settings.output_limit_bytes} bytes are kept]"
+        output = _output(reply)
         _, counts = split_counts(unb64(reply["report"]), nonce)
         counts = counts or {}
         exit_code = int(reply["exit_code"])
@@ -294,7 +299,37 @@ class DockerSandbox:
             duration_s=round(float(reply["duration"]), 3),
             assertions=int(counts.get("assertions", 0)),
             test_cases=int(counts.get("test_cases", 0)),
+            solution_assertions=int(counts.get("solution_assertions", 0)),
+            solution_functions=list(counts.get("solution", [])),
+            solution_calls=list(counts.get("called", [])),
+            coverage=counts.get("coverage"),
         )
+
+
+def _output(reply: dict[str, Any]) -> str:
+    """The run's output as text: exact, or when cut, its head, a marker line and its tail."""
+    head = unb64(reply["output"])
+    if not reply["truncated"]:
+        return head.decode("utf-8", errors="replace")
+    tail = unb64(reply.get("tail"))
+    total = reply.get("total_bytes")
+    dropped = f"{int(total) - len(head) - len(tail)} bytes" if total is not None else "some bytes"
+    of_total = f" of {int(total)}" if total is not None else ""
+    marker = (
+        f"[output truncated: {dropped} cut here, between the first {len(head)} and the last {len(tail)}"
+        f"{of_total} bytes]"
+    )
+    text = head.decode("utf-8", errors="replace")
+    separator = "" if text.endswith("\n") else "\n"
+    return f"{text}{separator}{marker}\n{_skip_partial_character(tail).decode('utf-8', errors='replace')}"
+
+
+def _skip_partial_character(data: bytes) -> bytes:
+    """``data`` without the UTF-8 continuation bytes it starts with (a character cut in two)."""
+    start = 0
+    while start < min(len(data), 3) and 0x80 <= data[start] < 0xC0:
+        start += 1
+    return data[start:]
 
 
 def _status(

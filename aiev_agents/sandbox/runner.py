@@ -19,9 +19,15 @@ are served in order. Bytes travel base64-encoded.
 * ``{"op": "clean"}`` -> ``{"ok": true, "clean": true}``: leftover processes of the program
   uid are killed and the scratch folders (workdir, /tmp, /dev/shm) emptied.
 * ``{"op": "run", "source": str, "nonce": str, "timeout": float, "output_limit": int,
-  "cpu_seconds": int|null, "site_dir": str|null}`` -> ``{"ok": true, "exit_code": int,
+  "cpu_seconds": int|null, "site_dir": str|null, "coverage": bool}`` (``coverage``: trace
+  the solution's lines, see the harness) -> ``{"ok": true, "exit_code": int,
   "timed_out": bool, "oom_killed": bool|null, "duration": float, "output": b64,
-  "tail": b64, "truncated": bool, "report": b64, "clean": bool}``
+  "tail": b64, "truncated": bool, "total_bytes": int, "report": b64, "clean": bool}``:
+  ``output`` is the first ``output_limit`` bytes the program wrote (stdout and stderr
+  merged); when it wrote more, ``truncated`` is true and ``tail`` holds the last bytes
+  (at most ``TAIL_BYTES``, and never more than ``output_limit``) of what came after
+  ``output``; the two never overlap. ``total_bytes`` counts every byte written, so the
+  bytes dropped between them are ``total_bytes - len(output) - len(tail)``.
 * a request that cannot be served -> ``{"ok": false, "error": str}``
 
 A run: clean as above, write ``main.py`` into the workdir, fork. The child makes itself a
@@ -30,11 +36,11 @@ in order) and fd 3 at the harness's report pipe, sets its rlimits (no core files
 optionally address space and file size), raises its OOM score, drops to the program
 uid/gid with no supplementary groups, enters the workdir and runs the program through the
 pre-imported harness (which counts asserts and unittest cases). The parent keeps the first
-``output_limit`` bytes and a short tail, kills the process group at the deadline, then kills
-every process of the program uid (escapees of ``setsid`` or a double fork included) and
-answers. Its own kills and file clean-ups run with the program uid as *effective* uid, so it
-needs neither CAP_KILL nor CAP_DAC_OVERRIDE, while the program (real uid differs) can never
-signal it.
+``output_limit`` bytes and a short tail (where a final traceback is) and counts the rest,
+kills the process group at the deadline, then kills every process of the program uid
+(escapees of ``setsid`` or a double fork included) and answers. Its own kills and file
+clean-ups run with the program uid as *effective* uid, so it needs neither CAP_KILL nor
+CAP_DAC_OVERRIDE, while the program (real uid differs) can never signal it.
 """
 
 from __future__ import annotations
@@ -71,25 +77,30 @@ def load_sibling(name: str) -> ModuleType:
 
 wire = load_sibling("wire")
 procs = load_sibling("procs")
+testcode = load_sibling("testcode")  # the harness imports it by this name
 
 
 class Capture:
-    """The first ``limit`` bytes of output, and a short tail of what came after."""
+    """The first ``limit`` bytes of output, the last few of what came after, and the total."""
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
+        self.tail_limit = min(TAIL_BYTES, limit)
         self.head = bytearray()
         self.tail = bytearray()
+        self.total = 0
         self.truncated = False
 
     def add(self, data: bytes) -> None:
+        self.total += len(data)
         room = self.limit - len(self.head)
         if room > 0:
             self.head += data[:room]
             data = data[room:]
         if data:
             self.truncated = True
-            self.tail = (self.tail + data)[-TAIL_BYTES:]
+            self.tail += data[-self.tail_limit :]
+            del self.tail[: -self.tail_limit]
 
 
 class InChild(BaseException):
@@ -214,6 +225,7 @@ class Runner:
             "output": wire.b64(watch.capture.head),
             "tail": wire.b64(watch.capture.tail),
             "truncated": watch.capture.truncated,
+            "total_bytes": watch.capture.total,
             "report": wire.b64(report),
             "clean": clean,
         }
@@ -331,7 +343,7 @@ class Supervision:
         self.status = os.waitpid(self.pid, 0)[1]
 
 
-def main(argv: list[str]) -> tuple[ModuleType | None, str | None]:
+def main(argv: list[str]) -> tuple[ModuleType | None, dict[str, Any] | None]:
     """Serve forever; in a forked child, become the program and return the harness to run it."""
     runner = Runner(json.loads(argv[0]))
     try:
@@ -342,14 +354,14 @@ def main(argv: list[str]) -> tuple[ModuleType | None, str | None]:
         except BaseException as exc:  # noqa: B036 - the program cannot start: say why, exit 125
             os.write(2, f"aiev runner: cannot start the program: {exc!r}\n".encode())
             os._exit(125)
-        return runner.harness, child.job["request"]["nonce"]
+        return runner.harness, child.job["request"]
     return None, None
 
 
-def run_child(harness: ModuleType, nonce: str) -> None:
+def run_child(harness: ModuleType, request: dict[str, Any]) -> None:
     """Run ``main.py`` through the harness as ``python main.py`` would, then exit."""
     try:
-        harness.run(["main.py"], nonce, REPORT_FD)
+        harness.run(["main.py"], request["nonce"], REPORT_FD, coverage=bool(request.get("coverage")))
         status = 0
     except SystemExit as exc:
         status = procs.exit_status(exc.code)
@@ -360,6 +372,6 @@ def run_child(harness: ModuleType, nonce: str) -> None:
 
 
 if __name__ == "__main__":
-    _harness, _nonce = main(sys.argv[1:])
+    _harness, _request = main(sys.argv[1:])
     if _harness is not None:  # the forked child
-        run_child(_harness, _nonce)
+        run_child(_harness, _request)

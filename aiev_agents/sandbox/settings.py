@@ -35,7 +35,9 @@ class SandboxSettings(BaseModel):
         "Package installs use `install_network` instead.",
     )
     ca_bundle: Path | None = Field(None, description="Extra CA bundle mounted for pip (corporate proxies).")
-    output_limit_bytes: int = Field(64_000, gt=0, description="Most bytes of output kept from one run.")
+    output_limit_bytes: int = Field(
+        64_000, gt=0, description="Bytes of output kept from the head of one run; a cut run also keeps its last 4 KiB."
+    )
 
     # -- containment (added with the warm runner) -----------------------------------------
     program_uid: int = Field(NOBODY, ge=1, description="Numeric uid the program runs as (needs no /etc/passwd entry).")

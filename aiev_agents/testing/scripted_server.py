@@ -19,11 +19,17 @@ from typing import Any
 
 @dataclass(frozen=True)
 class ScriptedReply:
-    """One scripted answer: a text, or an HTTP error status with an optional Retry-After."""
+    """One scripted answer: a text, or an HTTP error status with an optional Retry-After.
+
+    An error answers ``{"error": {"message": content, "type": error_type, "code": error_code}}``
+    (``code`` only when set), as OpenAI does, e.g. ``error_code="context_length_exceeded"``.
+    """
 
     content: str = ""
     status: int = 200
     retry_after_s: float | None = None
+    error_code: str | None = None
+    error_type: str = "scripted"
 
 
 Responder = Callable[[dict[str, Any]], "ScriptedReply | str"]
@@ -156,7 +162,7 @@ def _handler_for(server: ScriptedServer) -> type[BaseHTTPRequestHandler]:
                     server.in_flight -= 1
             if reply.status != 200:
                 headers = {"Retry-After": str(reply.retry_after_s)} if reply.retry_after_s is not None else {}
-                self._send(reply.status, {"error": {"message": reply.content, "type": "scripted"}}, headers)
+                self._send(reply.status, _error_body(reply), headers)
                 return
             self._send(200, _completion(body, reply.content))
 
@@ -171,6 +177,13 @@ def _handler_for(server: ScriptedServer) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(data)
 
     return Handler
+
+
+def _error_body(reply: ScriptedReply) -> dict[str, Any]:
+    error: dict[str, Any] = {"message": reply.content, "type": reply.error_type}
+    if reply.error_code is not None:
+        error["code"] = reply.error_code
+    return {"error": error}
 
 
 def _completion(body: dict[str, Any], content: str) -> dict[str, Any]:
