@@ -55,10 +55,13 @@ def sandbox_settings(docker_client: Any) -> SandboxSettings:
 
 @pytest.fixture(scope="module")
 def executor(sandbox_settings: SandboxSettings) -> Iterator[Any]:
-    """One executor agent, and so one container, shared by the dialogues of a test module."""
+    """One executor agent, and so one container, shared by the dialogues of a test module; it
+    installs packages through this machine's CA bundle (a TLS-inspecting proxy)."""
     from aiev_agents import ExecutorAgent
 
-    agent = ExecutorAgent(sandbox=sandbox_settings)
+    from helpers import host_ca_bundle
+
+    agent = ExecutorAgent(sandbox=sandbox_settings.model_copy(update={"ca_bundle": host_ca_bundle()}))
     try:
         yield agent
     finally:

@@ -2,29 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from aiev_agents import ExecutorAgent, ProgrammerAgent, QuestionerAgent, Transcript, run_dialogue
 from aiev_agents.config import ModelSpec
 from aiev_agents.llm import llm_config_for
-from aiev_agents.sandbox.settings import SandboxSettings
 from aiev_agents.testing import ScriptedServer, key_by_role
 
 import programs
-from helpers import host_ca_bundle
 
 pytestmark = pytest.mark.docker
-
-
-@pytest.fixture(scope="module")
-def executor(sandbox_settings: SandboxSettings) -> Iterator[ExecutorAgent]:
-    agent = ExecutorAgent(sandbox=sandbox_settings.model_copy(update={"ca_bundle": host_ca_bundle()}))
-    try:
-        yield agent
-    finally:
-        agent.close()
 
 
 def dialogue(executor: ExecutorAgent, seed: dict, questioner: list[str], programmer: list[str], **kw) -> Transcript:

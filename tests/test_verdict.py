@@ -6,7 +6,6 @@ real AG2 agents, the real Docker sandbox), as a user of ``teaching.yaml`` would 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,24 +14,11 @@ from aiev_agents import ExecutorAgent, ProgrammerAgent, QuestionerAgent, run_dia
 from aiev_agents.config import ModelSpec
 from aiev_agents.llm import llm_config_for
 from aiev_agents.roles.test_writer import TestWriterAgent
-from aiev_agents.sandbox.settings import SandboxSettings
 from aiev_agents.testing import ScriptedServer, key_by_role
 from aiev_agents.transcript import Transcript
 from aiev_agents.verdict import VerdictSettings
 
-from helpers import host_ca_bundle
-
 pytestmark = pytest.mark.docker
-
-
-@pytest.fixture(scope="module")
-def executor(sandbox_settings: SandboxSettings) -> Iterator[ExecutorAgent]:
-    """One sandbox for the module, able to install packages behind this machine's CA."""
-    agent = ExecutorAgent(sandbox=sandbox_settings.model_copy(update={"ca_bundle": host_ca_bundle()}))
-    try:
-        yield agent
-    finally:
-        agent.close()
 
 
 def fenced(code: str, packages: str = "") -> str:
