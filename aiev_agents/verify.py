@@ -21,15 +21,18 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .atomic import write_atomic
+from .codeblocks import split_program
 from .curate import dataset_records, resolve_dataset
 from .errors import DatasetError
 from .sandbox.settings import SandboxSettings
 from .transcript import ExecutionResult, Transcript
+from .verdict.hidden import hidden_program
 
 logger = logging.getLogger(__name__)
 
 VERIFY_SCHEMA_VERSION = 1
 OUTPUT_TAIL_CHARS = 2_000
+_CLEAN = ("pass", "no_tests")
 
 
 class Rerun(BaseModel):
@@ -154,6 +157,7 @@ def _rerun(sandbox: Any, line: int, transcript: Transcript) -> Rerun:
         result: ExecutionResult = sandbox.execute(transcript.final_program, list(transcript.final_packages))
     except ValueError as exc:  # a requirement the sandbox refuses, such as "-e ."
         result = ExecutionResult(status="install_error", exit_code=-1, output=str(exc))
+    result = _with_hidden_tests(sandbox, transcript, result)
     return Rerun(
         id=transcript.id,
         line=line,
@@ -166,6 +170,22 @@ def _rerun(sandbox: Any, line: int, transcript: Transcript) -> Rerun:
         packages=list(transcript.final_packages),
         output=result.output[-OUTPUT_TAIL_CHARS:],
     )
+
+
+def _with_hidden_tests(sandbox: Any, transcript: Transcript, result: ExecutionResult) -> ExecutionResult:
+    """With hidden tests, the sample passes again when they pass again against its solution
+    (and the program exits 0, with tests of its own or none): as the dialogue judged it."""
+    hidden = transcript.executions[-1].hidden_tests if transcript.executions else None
+    if not hidden or hidden.get("status") != "pass" or result.exit_code != 0 or result.status not in _CLEAN:
+        return result
+    tests = [split_program(turn.content).python for turn in transcript.side_turns]
+    program, _ = hidden_program(transcript.final_program, [code for code in tests if code])
+    if program is None:
+        return result
+    again = sandbox.run(program)
+    if again.status == "pass":
+        return result if result.status == "pass" else again
+    return again.model_copy(update={"output": "Hidden tests: " + again.output})
 
 
 def _record(report: VerifyReport, rerun: Rerun) -> None:

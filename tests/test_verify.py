@@ -78,3 +78,25 @@ def test_verify_of_a_missing_dataset_fails_before_docker(tmp_path: Path) -> None
 def test_verify_report_round_trips(tmp_path: Path) -> None:
     report = VerifyReport(created_at="2025-05-01T10:00:00+00:00", source="d.jsonl", image="img", checked=1, passed=1)
     assert load_verify_report(report.save(tmp_path / "r.json")) == report
+
+
+def hidden_only(record_id: str, hidden: str) -> dict:
+    """A sample verified by a test writer's hidden tests: its own program has no tests."""
+    record = tx.first_try(record_id).to_dict()
+    record["final_program"] = "def add(a, b):\n    return a + b\n"
+    record["executions"][-1].update(status="no_tests", assertions=0, hidden_tests={"status": "pass"})
+    record["side_turns"] = [{"role": "assistant", "name": "test_writer", "content": f"```python\n{hidden}```\n"}]
+    return record
+
+
+@pytest.mark.docker
+def test_a_sample_verified_by_hidden_tests_reruns_them(tmp_path: Path, sandbox_settings: SandboxSettings) -> None:
+    good, bad = (
+        hidden_only("hidden-good", "assert add(2, 3) == 5\n"),
+        hidden_only("hidden-bad", "assert add(2, 3) == 6\n"),
+    )
+    tx.write_dataset(tmp_path / "run", [good, bad])
+    report = verify_dataset(tmp_path / "run", sandbox_settings)
+    assert (report.checked, report.passed) == (2, 1)
+    assert [(m.id, m.status) for m in report.mismatches] == [("hidden-bad", "fail")]
+    assert report.mismatches[0].output.startswith("Hidden tests: ")
