@@ -13,16 +13,16 @@ from .errors import AievError
 
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
+VERBOSE_HELP = "log debug messages and AG2's own INFO lines (default: warnings and errors only)"
+#: AG2 loggers that print through a handler of their own (on stdout), not only through the root's.
+AG2_OWN_HANDLER_LOGGERS = ("autogen.oai.client", "autogen.oai.cohere")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``aiev`` console script; returns the exit code."""
     parser = _parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(verbose=args.verbose)
     try:
         return int(args.func(args) or 0)
     except AievError as exc:
@@ -35,7 +35,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="aiev", description="AIEV-INSTRUCT data generation with AG2 agents.")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    parser.add_argument("-v", "--verbose", action="store_true", help=VERBOSE_HELP)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     generate = commands.add_parser("generate", help="run a dialogue per seed and store the samples")
@@ -45,7 +45,9 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument("--workers", type=positive_int, default=1, help="dialogues at once (default 1)")
     generate.add_argument("--max-dialogues", "--limit", type=positive_int, help="most dialogues this call starts")
     generate.add_argument("--max-samples", type=positive_int, help="stop at N verified samples in --out")
-    generate.add_argument("--max-budget", type=float, metavar="USD", help="stop when --out has cost this much")
+    generate.add_argument(
+        "--max-budget", type=positive_float, metavar="USD", help="stop when --out has cost this much (more than 0)"
+    )
     generate.add_argument("--no-cache", action="store_true", help="always call the models (no response cache)")
     generate.add_argument("--cache-path", type=Path, help="response cache file (default: OUT/llm_cache.sqlite)")
     generate.add_argument(
@@ -86,7 +88,40 @@ def _parser() -> argparse.ArgumentParser:
     add_tool_commands(commands)
     add_data_commands(commands)
     add_eval_commands(commands)
+    _add_verbose_to_commands(parser)
     return parser
+
+
+def _add_verbose_to_commands(parser: argparse.ArgumentParser) -> None:
+    """``--verbose`` after any command too (``aiev generate ... --verbose``), as before it."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for command in action.choices.values():
+                command.add_argument(
+                    "-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help=VERBOSE_HELP
+                )
+                _add_verbose_to_commands(command)
+
+
+def configure_logging(*, verbose: bool) -> None:
+    """Warnings and errors on stderr; with ``verbose``, debug messages and AG2's own INFO lines too.
+
+    AG2 sets its ``autogen`` logger to INFO when imported and gives ``autogen.oai.client`` a
+    handler of its own on stdout ("Detected custom model client ...", twice per agent); by
+    default those stay off the terminal, which shows our progress and results.
+    """
+    level = logging.DEBUG if verbose else logging.WARNING
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if getattr(h, "aiev_cli", False)]:
+        root.removeHandler(handler)  # main() called again in one process: one handler, on today's stderr
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler.setLevel(level)  # propagated records skip the root's level, not its handlers' levels
+    handler.aiev_cli = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(level)
+    for name in AG2_OWN_HANDLER_LOGGERS:
+        logging.getLogger(name).setLevel(logging.NOTSET if verbose else logging.WARNING)
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
@@ -128,6 +163,17 @@ def positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """argparse type: a number more than 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be more than 0, got {text}")
     return value
 
 

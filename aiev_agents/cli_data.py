@@ -40,7 +40,7 @@ def _add_verify(commands: Any) -> None:
     )
     verify.add_argument("dataset", type=Path, help="output folder of generate or curate, or a JSONL file")
     verify.add_argument("--config", type=Path, help="YAML config whose `sandbox:` section is used")
-    verify.add_argument("--image", help="sandbox image (overrides the config)")
+    verify.add_argument("--image", help="sandbox image (overrides the config and AIEV_SANDBOX_IMAGE)")
     verify.add_argument("--limit", type=int, help="re-run at most this many samples")
     verify.add_argument("--fresh-each", action="store_true", help="a new container for every sample")
     verify.add_argument("--report", type=Path, help="also write the report as JSON to this file")
@@ -128,9 +128,9 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _sandbox_settings(args: argparse.Namespace) -> SandboxSettings:
-    from .sandbox.settings import SandboxSettings
+    from .config import default_sandbox_settings
 
-    settings = SandboxSettings()
+    settings = default_sandbox_settings()  # AIEV_SANDBOX_IMAGE, when set, names the image
     if args.config:
         from .config import load_config
 

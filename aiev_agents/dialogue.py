@@ -8,6 +8,7 @@ overrides a reply or a hook takes part) and records the programmer's view as the
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
@@ -17,14 +18,14 @@ from typing import Any
 import openai
 
 from .codeblocks import split_program
-from .errors import ConfigError, ContextExceeded, ModelUnavailable, is_context_overflow
+from .errors import ConfigError, ContextExceeded, DialogueAbandoned, ModelUnavailable, is_context_overflow
 from .roles.executor import ExecutorAgent, format_execution
 from .roles.questioner import QuestionerAgent
 from .seeds import Seed
 from .transcript import Execution, ExecutionResult, Timings, Transcript, Turn, Usage
-from .verdict.checks import check_passing_program, hidden_result
-from .verdict.gates import judge
+from .verdict.checks import hidden_result
 from .verdict.hidden import hidden_program
+from .verdict.program import judge_round, packages_installed, round_passed
 from .verdict.settings import VerdictSettings
 
 logger = logging.getLogger(__name__)
@@ -48,8 +49,10 @@ class _Dialogue:
         on_turn: Callable[[Turn], None] | None,
         model_gate: Callable[[Any], AbstractContextManager[Any]] | None = None,
         extras: Sequence[Any] = (),
+        cancel: threading.Event | None = None,
     ) -> None:
         self.seed = seed
+        self.cancel = cancel
         self.questioner = questioner
         self.programmer = programmer
         self.executor = executor
@@ -81,7 +84,7 @@ class _Dialogue:
         self._write_hidden_tests(problem)
         for round_no in range(1, max_rounds + 1):
             execution = self._program_and_run(round_no)
-            if _round_passed(execution) or round_no == max_rounds:
+            if round_passed(execution, execution.hidden_tests) or round_no == max_rounds:
                 break
             self._explain_failure(problem, execution)
         return problem
@@ -126,7 +129,8 @@ class _Dialogue:
         if combined is None:
             return {"status": "rejected", "reason": reason}, ""
         started = time.perf_counter()
-        run = self.executor.run_aside(combined, _installed_during(self.executions, program.packages))
+        self.check_cancelled()
+        run = self.executor.run_aside(combined, packages_installed(self.executions, program.packages))
         self.execution_s += time.perf_counter() - started
         result = hidden_result(run)
         verdict = "passed" if run.passed else f"failed ({run.status})"
@@ -159,6 +163,7 @@ class _Dialogue:
         self.last_program = answer
         self.executor.last_execution = None
         started = time.perf_counter()
+        self.check_cancelled()
         reply = self.executor.generate_reply(messages=[{"role": "user", "content": answer}])
         self.execution_s += time.perf_counter() - started
         report = _content(reply)
@@ -185,11 +190,18 @@ class _Dialogue:
         self._record("user", self.questioner.name, explanation, self.last_call_id)
         self.programmer_view.append({"role": "user", "content": explanation})
 
+    def check_cancelled(self) -> None:
+        """Raise ``DialogueAbandoned`` once the run has set ``cancel``: no model call or sandbox run follows."""
+        if self.cancel is not None and self.cancel.is_set():
+            raise DialogueAbandoned(f"dialogue {self.seed.id} abandoned: the run was interrupted")
+
     def _ask(self, agent: Any, messages: list[Message]) -> str:
+        self.check_cancelled()
         with self.model_gate(agent):
             started = time.perf_counter()
             known = _response_ids(agent)
             try:
+                self.check_cancelled()  # the gate may have kept this call waiting
                 reply = agent.generate_reply(messages=messages)
             except (openai.APIError, TimeoutError) as exc:
                 if is_context_overflow(exc):
@@ -197,6 +209,7 @@ class _Dialogue:
                 raise ModelUnavailable(_model_error_message(agent, exc)) from exc
             finally:
                 self.model_s += time.perf_counter() - started
+        self.check_cancelled()  # a reply that came after the interrupt is not acted on
         new_ids = [key for key in _response_ids(agent) if key not in known]
         self.last_call_id = new_ids[-1] if new_ids else None
         return _content(reply)
@@ -221,6 +234,7 @@ def run_dialogue(
     extras: Sequence[Any] = (),
     verdict: VerdictSettings | None = None,
     check_vacuity: bool | None = None,
+    cancel: threading.Event | None = None,
 ) -> Transcript:
     """Run one AIEV dialogue and return its transcript.
 
@@ -243,6 +257,8 @@ def run_dialogue(
             coverage. Default ``VerdictSettings()``.
         check_vacuity: ``False`` turns mutation testing off (the older name of
             ``verdict.mutation``).
+        cancel: Once set (by another thread), the dialogue raises ``DialogueAbandoned`` at
+            its next model call or sandbox run, and acts on no reply that comes after.
 
     Returns:
         The transcript; ``verified`` is true only when the last run passed and every gate
@@ -252,6 +268,7 @@ def run_dialogue(
     Raises:
         ModelUnavailable: A model could not be reached or failed; nothing is returned.
         SeedError: The seed is malformed.
+        DialogueAbandoned: ``cancel`` was set.
     """
     verdict = verdict or VerdictSettings()
     if check_vacuity is False:
@@ -261,8 +278,9 @@ def run_dialogue(
     started_at, started = _now(), time.perf_counter()
     usage_before = {agent.name: _usage(agent) for agent in (*extras, questioner, programmer)}
 
+    dialogue = _Dialogue(seed, questioner, programmer, executor, on_turn, model_gate, extras, cancel)
+    dialogue.check_cancelled()
     executor.reset_sandbox()  # initialization: no package from an earlier dialogue may help this one pass
-    dialogue = _Dialogue(seed, questioner, programmer, executor, on_turn, model_gate, extras)
     checks: dict[str, Any] = {}
     try:
         problem = dialogue.run(rounds_limit)
@@ -270,7 +288,7 @@ def run_dialogue(
         problem, verified, status = dialogue.problem, False, "context_exceeded"
         checks["context_exceeded"] = str(exc)
     final = split_program(dialogue.last_program)
-    packages = _installed_during(dialogue.executions, final.packages)
+    packages = packages_installed(dialogue.executions, final.packages)
     if not checks:
         verified, status, checks = _verdict(dialogue, final.python, packages, verdict)
     return Transcript(
@@ -312,42 +330,16 @@ def _verdict(
 ) -> tuple[bool, str, dict[str, Any]]:
     """Judge the last round: its run, then the checks of a passing program."""
     last = dialogue.executions[-1]
-    checks: dict[str, Any] = {}
-    if last.hidden_tests is not None:
-        checks["hidden_tests"] = {k: v for k, v in last.hidden_tests.items() if k != "output"}
-    if _round_passed(last):
-        started = time.perf_counter()
+    started = time.perf_counter()
 
-        def run_aside(code: str, **options: Any) -> ExecutionResult:
-            return dialogue.executor.run_aside(code, packages, **options)
+    def run_aside(code: str, **options: Any) -> ExecutionResult:
+        dialogue.check_cancelled()
+        return dialogue.executor.run_aside(code, packages, **options)
 
-        checks.update(
-            check_passing_program(run_aside, program, last, settings, last.hidden_tests, dialogue.hidden_tests)
-        )
+    try:
+        return judge_round(run_aside, program, last, settings, last.hidden_tests, dialogue.hidden_tests)
+    finally:
         dialogue.execution_s += time.perf_counter() - started
-    verified, status = judge(last, checks, settings)
-    return verified, status, checks
-
-
-def _round_passed(execution: Execution) -> bool:
-    """A round passes when its run passed (or, with hidden tests, exited 0 without tests of its
-    own) and the hidden tests passed (when they ran)."""
-    hidden = execution.hidden_tests
-    if hidden is None or hidden.get("status") == "rejected":
-        return execution.passed
-    return execution.exit_code == 0 and execution.status in ("pass", "no_tests") and hidden.get("status") == "pass"
-
-
-def _installed_during(executions: Sequence[Execution], last_asked: Sequence[str]) -> list[str]:
-    """Every package the dialogue installed successfully, in order: the sandbox keeps them
-    for the whole dialogue, so the final program may rely on one that an earlier answer
-    asked for; a failed install leaves no trace."""
-    packages: list[str] = []
-    installed = (p for e in executions if e.status != "install_error" for p in e.packages)
-    for name in [*installed, *last_asked]:
-        if name not in packages:
-            packages.append(name)
-    return packages
 
 
 def _at_place(extras: Sequence[Any], place: str) -> list[Any]:

@@ -43,6 +43,13 @@ class DatasetError(AievError):
     """A dataset or benchmark file cannot be read, or an export cannot be written."""
 
 
+class DialogueAbandoned(Exception):
+    """A dialogue stopped at a model call or a sandbox run because its run was interrupted.
+
+    Not a user error and never recorded: the seed is simply not done, and a resume runs it.
+    """
+
+
 #: What OpenAI, vLLM and llama.cpp's server say (code, type or message) when a prompt is too long.
 _OVERFLOW_TEXT = re.compile(
     r"context_length_exceeded|exceed_context_size|maximum context length"

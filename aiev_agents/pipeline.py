@@ -24,14 +24,15 @@ from .manifest import RunManifest, Session, load_manifest, now_iso, save_manifes
 from .runtime_log import start_runtime_log, stop_runtime_log
 from .seeds import Seed, read_seed_files
 from .splits import SPLITS_DIR, Block, BlockSplitter
-from .stage import StageController, restart_workers
+from .stage import Decision, StageController, restart_workers, start_in_background
 from .store import DialogueStore, ErrorLog
 from .transcript import Transcript, Turn
-from .workers import Agents, Backend, ModelGates, ThreadBackend
+from .workers import Agents, Backend, Cancellation, ModelGates, ThreadBackend
 
 logger = logging.getLogger(__name__)
 
 MANIFEST_SAVE_INTERVAL_S = 1.0
+STAGE_JOB_ABORT_WAIT_S = 30.0  # an interrupted run waits this long for a background training to stop
 
 
 @dataclass
@@ -49,6 +50,17 @@ class GenerationOptions:
     backend: str = "threads"  # threads | ray
     ray_address: str | None = None
     log_db: Path | None = None  # AG2's sqlite runtime log (threads backend)
+
+    def __post_init__(self) -> None:
+        """Limits that could never be met, or would stop a run before it starts, are errors."""
+        counts = ("workers", "max_dialogues", "max_samples", "max_consecutive_model_errors")
+        for name in counts:
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ConfigError(f"{name} must be at least 1, got {value}")
+        budget = self.max_budget_usd
+        if budget is not None and not 0 < budget < float("inf"):
+            raise ConfigError(f"max_budget_usd must be more than 0, got {budget}")
 
 
 @dataclass
@@ -138,8 +150,11 @@ class Generation:
             summary.report_path = _write_report(out)
         return summary
 
-    def run_one(self, seed: Seed, agents: Agents) -> Transcript:
-        """One dialogue with a worker's agents, stamped with the config hash."""
+    def run_one(self, seed: Seed, agents: Agents, cancel: Cancellation | None = None) -> Transcript:
+        """One dialogue with a worker's agents, stamped with the config hash.
+
+        ``cancel``, once set, abandons it (``DialogueAbandoned``) at its next model call or sandbox run.
+        """
         transcript = run_dialogue(
             seed,
             questioner=agents.questioner,
@@ -148,9 +163,10 @@ class Generation:
             max_rounds=self.config.dialogue.max_rounds,
             stage=self.config.stage,
             on_turn=self.events.on_turn,
-            model_gate=self.gates,
+            model_gate=self.gates if cancel is None else cancel.gate(lambda agent: self.gates(agent)),
             extras=agents.extras,
             verdict=self.config.dialogue.verdict,
+            cancel=cancel.event if cancel is not None else None,
         )
         transcript.config_hash = self.config.config_hash()
         return transcript
@@ -179,7 +195,10 @@ class Generation:
     def _open_manifest(self, out: Path, store: DialogueStore, errors: ErrorLog) -> RunManifest:
         manifest = load_manifest(out)
         config_hash = self.config.config_hash()
-        if manifest is not None and manifest.config_hash != config_hash and not self.options.force:
+        # A folder with no dialogue yet holds no data of the other config (a first run that
+        # failed before any record: Docker down, a wrong model name): the corrected config takes it.
+        holds_data = manifest is not None and next(store.records(), None) is not None
+        if holds_data and manifest.config_hash != config_hash and not self.options.force:
             raise ConfigError(
                 f"{out} holds data made with another config (hash {manifest.config_hash}, this one "
                 f"{config_hash}); use a new --out, or --force to add to it anyway"
@@ -247,6 +266,10 @@ class _Run:
         self.stage: StageController | None = None
         self.splitter: BlockSplitter | None = None
         self.switch_to: str | None = None
+        self.failure: Exception | None = None  # the first error of the loop, raised once nothing runs
+        self.blocks_due: list[Block] = []  # closed blocks after the last decision (stage: auto)
+        self.stage_job: Future[Decision | None] | None = None  # train_mode: overlap
+        self.stage_job_newest = 0  # the newest block the job was given
 
     def _start_log(self, workers: list[Any]) -> None:
         if self.options.log_db is None:
@@ -257,10 +280,10 @@ class _Run:
     def execute(self, seeds: list[Seed]) -> None:
         if self.splitter is not None:  # records a dead run stored but did not split; blocks it did not decide
             self.splitter.catch_up(self.store.records())
-            for block in self.splitter.blocks():
-                self._after_block(block)
+            self._after_blocks(self.splitter.blocks())
             self._apply_switch()
         if not seeds or self._limit_reached():
+            self._await_stage_job()
             self.summary.stop_reason = self._limit_reached() or "done"
             return
         count = max(1, min(self.options.workers, len(seeds)))
@@ -282,6 +305,13 @@ class _Run:
             ) from self.last_model_error
 
     def _schedule(self, seeds: Iterator[Seed], workers: list[Any], backend: Backend) -> None:
+        try:
+            self._schedule_loop(seeds, workers, backend)
+        except BaseException:
+            self._abort_stage_job()
+            raise
+
+    def _schedule_loop(self, seeds: Iterator[Seed], workers: list[Any], backend: Backend) -> None:
         free = list(workers)
         running: dict[Future[Transcript], tuple[Seed, Any]] = {}
         stopping = False
@@ -294,19 +324,48 @@ class _Run:
                 worker = free.pop()
                 running[backend.submit(seed, worker)] = (seed, worker)
             if not running:
+                self._raise_kept_failure()
+                if self.stage_job is not None:  # overlap: the run ends, or switches, when the job ends
+                    self._await_stage_job()
+                    continue
                 if stopping or self.switch_to is None:
                     return
                 restart_workers(self, backend, workers, self._apply_switch())
                 free = list(workers)
                 continue
-            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            job = self.stage_job
+            waiting: list[Future[Any]] = [*running, *([job] if job is not None else [])]
+            finished, _ = wait(waiting, return_when=FIRST_COMPLETED)
             for future in finished:
+                if future is job:
+                    self._keep_going(self._stage_job_done)
+                    continue
                 seed, worker = running.pop(future)
                 free.append(worker)
-                self._collect(seed, future)
+                self._keep_going(self._collect, seed, future)
+            stopping = stopping or self.failure is not None
             reason = self._limit_reached()
             if reason and not stopping:
                 stopping, self.summary.stop_reason = True, reason
+
+    def _keep_going(self, step: Callable[..., None], *args: Any) -> None:
+        """Run one step of the loop; an error (a dialogue's sandbox that cannot restart, a failed
+        comparison) is kept, not raised: the rest of the batch and the dialogues in flight are
+        still written, no new one starts, and the loop raises the first error when nothing runs."""
+        try:
+            step(*args)
+        except Exception as exc:
+            if self.failure is not None:
+                logger.error("also failed: %s: %s", type(exc).__name__, exc)
+                return
+            self.failure = exc
+            self.summary.stop_reason = f"failed: {type(exc).__name__}"
+            logger.error("%s: %s; finishing the dialogues in flight, then stopping", type(exc).__name__, exc)
+
+    def _raise_kept_failure(self) -> None:
+        """Once nothing runs (every dialogue in flight is written), the run ends on the kept error."""
+        if self.failure is not None:
+            raise self.failure
 
     def _collect(self, seed: Seed, future: Future[Transcript]) -> None:
         try:
@@ -323,7 +382,7 @@ class _Run:
         if self.splitter is not None:
             block = self.splitter.add(record)
             if block is not None:
-                self._after_block(block)
+                self._after_blocks([block])
         self.consecutive_model_errors = 0
         self.summary.dialogues += 1
         self.summary.verified += int(transcript.verified)
@@ -338,8 +397,51 @@ class _Run:
         self.last_model_error = exc
         _call(self.events.on_model_error, seed, exc)
 
-    def _after_block(self, block: Block) -> None:
-        decision = self.stage.after_block(block) if self.stage is not None else None
+    def _after_blocks(self, blocks: list[Block]) -> None:
+        """Blocks closed (at a boundary, or found at the start): train and compare now (``train_mode:
+        wait``) or on a background thread (``overlap``; one job at a time, later blocks wait for it)."""
+        if self.stage is None:
+            return
+        if self.stage_job is not None:
+            self.blocks_due += blocks
+            return
+        self.blocks_due = self.stage.due([*self.blocks_due, *blocks])
+        if not self.blocks_due:
+            return
+        if self.stage.settings.train_mode == "overlap":
+            self.stage_job_newest = self.blocks_due[-1].index
+            self.stage_job = start_in_background(self.stage.after_blocks, list(self.blocks_due))
+            return
+        self._decided(self.stage.after_blocks(self.blocks_due))
+
+    def _stage_job_done(self) -> None:
+        """The background job ended: take its decision; blocks closed meanwhile start the next job."""
+        job, self.stage_job = self.stage_job, None
+        if job is None:
+            return
+        self._decided(job.result())
+        if self.switch_to is None and self.blocks_due and self.blocks_due[-1].index > self.stage_job_newest:
+            self._after_blocks([])
+
+    def _await_stage_job(self) -> None:
+        try:
+            while self.stage_job is not None:
+                wait([self.stage_job])
+                self._stage_job_done()
+        except BaseException:
+            self._abort_stage_job()
+            raise
+
+    def _abort_stage_job(self) -> None:
+        """The run is ending on an error or Ctrl-C: stop the training of a background job."""
+        if self.stage is not None and self.stage_job is not None and not self.stage_job.done():
+            self.stage.abort()
+            wait([self.stage_job], timeout=STAGE_JOB_ABORT_WAIT_S)
+
+    def _decided(self, decision: Decision | None) -> None:
+        if self.stage is None:
+            return
+        self.blocks_due = self.stage.due(self.blocks_due)
         if decision is None:
             return
         self.manifest.extra.setdefault("stage_decisions", []).append(decision.model_dump(mode="json"))

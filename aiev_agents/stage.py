@@ -8,8 +8,13 @@ exceeds the teacher's by more than ``stage_switch.margin`` (0.0: strictly higher
 roles switch to the student from the next block on. Every decision, with both scores, is
 kept in ``stage.json`` in the run folder, so a resumed run starts in the stage it reached.
 
-The paper fine-tunes the student on each block's train part before comparing; that
-happens outside this package: serve the fine-tuned student under the ``student`` entry.
+As in the paper, the student can be fine-tuned on the block's train part first:
+``stage_switch.train_command`` (:mod:`aiev_agents.train_hook`) runs before the comparison,
+with generation paused (``train_mode: wait``) or going on in the current stage
+(``overlap``). A failed training leaves the block undecided; a compared model that is
+down postpones the comparison to the next block. Both are kept in ``stage.json`` and are
+retried at the next block boundary and at the next start of a run on the folder.
+The fine-tuned student must be served under the ``student`` entry (the command's job).
 
 Cheap to import: no AG2, no Docker until a comparison runs.
 """
@@ -18,14 +23,18 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .atomic import write_atomic
-from .errors import ConfigError
+from .errors import ConfigError, ModelUnavailable
+from .train_hook import TrainCommand, TrainRun, parse_command
 
 if TYPE_CHECKING:
     from .config import AievConfig
@@ -33,11 +42,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Decision",
+    "Postponed",
     "StageController",
     "StageSwitchSettings",
     "config_for_stage",
     "decide",
     "restart_workers",
+    "start_in_background",
     "stage_markdown",
     "stage_summary",
 ]
@@ -45,7 +56,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 STAGE_FILE = "stage.json"
-STAGE_SCHEMA = 1
+STAGE_SCHEMA = 2  # 2: trainings and postponed comparisons
 StageName = Literal["teaching", "self_learning"]
 AUTO = "auto"
 TEACHING: StageName = "teaching"
@@ -68,6 +79,28 @@ class StageSwitchSettings(BaseModel):
     compare_workers: int = Field(1, ge=1, description="Held-out problems solved at once during a comparison.")
     teacher_model: str = Field("teacher", min_length=1, description="Entry under `models` that teaches.")
     student_model: str = Field("student", min_length=1, description="Entry under `models` that learns.")
+    train_command: str | None = Field(
+        None,
+        description="Command line run at each block boundary before the comparison, split like a shell would "
+        "but run without one; `{train}`, `{test}`, `{block}` and `{out}` in its arguments become the block's "
+        "train split, test split, number and the run folder. A failure leaves the block undecided. "
+        "Unset: no training here.",
+    )
+    train_mode: Literal["wait", "overlap"] = Field(
+        "wait",
+        description="`wait`: generation pauses until training and comparison are done; `overlap`: they run in "
+        "the background while workers go on in the current stage, and a switch applies when they finish.",
+    )
+    train_timeout_s: float | None = Field(
+        None, gt=0, description="Seconds the train command may run before it is stopped (a failure); null: no limit."
+    )
+
+    @field_validator("train_command")
+    @classmethod
+    def _command_splits(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_command(value)
+        return value
 
 
 class Decision(BaseModel):
@@ -89,6 +122,17 @@ class Decision(BaseModel):
     decided_at: str
 
 
+class Postponed(BaseModel):
+    """A comparison that could not run because a compared model was down."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    block: int
+    error: str
+    postponed_at: str
+    decided_at_block: int | None = Field(None, description="The block whose decision stood in for it, once made.")
+
+
 class StageState(BaseModel):
     """What ``stage.json`` holds."""
 
@@ -98,6 +142,8 @@ class StageState(BaseModel):
     mode: str
     stage: StageName
     decisions: list[Decision] = Field(default_factory=list)
+    trainings: list[TrainRun] = Field(default_factory=list, description="Every run of the train command.")
+    postponed: list[Postponed] = Field(default_factory=list)
 
 
 class StageController:
@@ -131,6 +177,9 @@ class StageController:
             if missing:
                 raise ConfigError(f"stage: auto compares models {', '.join(missing)}, not under `models`: add them")
         self.state = self._load()
+        self._lock = threading.Lock()
+        command, timeout = self.settings.train_command, self.settings.train_timeout_s
+        self.trainer = TrainCommand(command, timeout) if command and self.mode == AUTO else None
 
     @property
     def path(self) -> Path:
@@ -141,6 +190,16 @@ class StageController:
     def decisions(self) -> list[Decision]:
         """Every decision so far, oldest first."""
         return list(self.state.decisions)
+
+    @property
+    def trainings(self) -> list[TrainRun]:
+        """Every run of the train command so far, oldest first."""
+        return list(self.state.trainings)
+
+    @property
+    def postponed(self) -> list[Postponed]:
+        """Every postponed comparison so far, oldest first."""
+        return list(self.state.postponed)
 
     def current_stage(self) -> StageName:
         """The stage that plays now: fixed by the config, or (auto) the last decision's."""
@@ -154,26 +213,78 @@ class StageController:
             return self.config
         return config_for_stage(self.config, self.current_stage(), self.settings)
 
+    def due(self, blocks: Sequence[Block]) -> list[Block]:
+        """The blocks of ``blocks`` still to handle: (auto, teaching) those after the last decision."""
+        if self.mode != AUTO or self.current_stage() == SELF_LEARNING:
+            return []
+        last = max((decision.block for decision in self.state.decisions), default=0)
+        return sorted((block for block in blocks if block.index > last), key=lambda block: block.index)
+
     def after_block(self, block: Block) -> Decision | None:
-        """Compare teacher and student on ``block``'s held-out part and decide (``stage: auto`` only).
+        """:meth:`after_blocks` for one block."""
+        return self.after_blocks([block])
+
+    def after_blocks(self, blocks: Sequence[Block]) -> Decision | None:
+        """Train on the closed blocks not yet trained on, then compare on the newest (``stage: auto`` only).
+
+        Of ``blocks``, those after the last decision count (:meth:`due`). Each whose training
+        has not succeeded is trained on, oldest first; a failed training stops there (recorded,
+        logged, no decision). Then teacher and student are compared on the newest block's
+        held-out part; when a model is down, the comparison is postponed (recorded, no decision).
 
         Returns:
-            The decision, or None: a fixed stage, already switched, or a block decided before.
+            The decision, or None: a fixed stage, already switched, nothing due, a failed
+            training or a postponed comparison.
 
         Raises:
-            SandboxUnavailable, ModelUnavailable: The comparison could not run.
+            SandboxUnavailable: The comparison could not run its programs.
+            TrainAborted: :meth:`abort` stopped the train command.
         """
-        if self.mode != AUTO or self.current_stage() == SELF_LEARNING:
+        due = self.due(blocks)
+        if not due:
             return None
-        if any(decision.block == block.index for decision in self.state.decisions):
-            return None
+        for block in due:
+            if not self.train(block):
+                return None
+        return self.compare(due[-1])
+
+    def trained(self, index: int) -> bool:
+        """The train command succeeded on block ``index``."""
+        return any(run.block == index and run.ok for run in self.state.trainings)
+
+    def train(self, block: Block) -> bool:
+        """Run the train command on ``block`` unless it succeeded before; record the attempt. True: trained."""
+        if self.trainer is None or self.trained(block.index):
+            return True
+        logger.info("block %d: training the student (%s)", block.index, self.settings.train_mode)
+        run = self.trainer.run(block, self.out_dir)
+        self._update(lambda state: state.trainings.append(run))
+        if run.ok:
+            logger.info("block %d: trained in %.1f s", block.index, run.duration_s)
+        else:
+            logger.error(
+                "block %d: %s; no switch decision for now, the run goes on in the %s stage; the next block "
+                "boundary or the next start of the run retries the training (output in %s)",
+                block.index,
+                run.error,
+                self.current_stage(),
+                run.log_path,
+            )
+        return run.ok
+
+    def compare(self, block: Block) -> Decision | None:
+        """Compare teacher and student on ``block``'s held-out part and record the decision (None: postponed)."""
         from .compare import Comparison, default_compare_path
 
         s = self.settings
         compare_path = default_compare_path(block.test_path)
-        result = Comparison(self.config, [s.teacher_model, s.student_model], workers=s.compare_workers).run(
-            block.test_path, compare_path
-        )
+        try:
+            result = Comparison(self.config, [s.teacher_model, s.student_model], workers=s.compare_workers).run(
+                block.test_path, compare_path
+            )
+        except (ModelUnavailable, ConnectionError) as exc:
+            self.postpone(block, exc)
+            return None
         decision = decide(
             block.index,
             str(block.test_path),
@@ -186,12 +297,33 @@ class StageController:
         self.record(decision)
         return decision
 
+    def postpone(self, block: Block, error: BaseException) -> None:
+        """Record that ``block``'s comparison could not run; the next block's comparison stands in for it."""
+        entry = Postponed(block=block.index, error=str(error), postponed_at=_now())
+        self._update(lambda state: state.postponed.append(entry))
+        logger.warning(
+            "block %d: comparison postponed to the next block, the run goes on in the %s stage: %s",
+            block.index,
+            self.current_stage(),
+            error,
+        )
+
+    def abort(self) -> None:
+        """Stop a running train command (the run is ending); the block stays untrained."""
+        if self.trainer is not None:
+            self.trainer.abort()
+
     def record(self, decision: Decision) -> None:
         """Add ``decision`` to ``stage.json`` (written atomically) and move to its stage."""
-        self.state.decisions.append(decision)
-        self.state.stage = decision.stage
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(self.path, self.state.model_dump_json(by_alias=True, indent=2) + "\n")
+
+        def add(state: StageState) -> None:
+            state.decisions.append(decision)
+            state.stage = decision.stage
+            for entry in state.postponed:
+                if entry.decided_at_block is None and entry.block <= decision.block:
+                    entry.decided_at_block = decision.block
+
+        self._update(add)
         logger.info(
             "block %d: teacher %.3f, student %.3f -> %s",
             decision.block,
@@ -199,6 +331,12 @@ class StageController:
             decision.student_pass_at_1,
             decision.stage,
         )
+
+    def _update(self, change: Callable[[StageState], None]) -> None:
+        with self._lock:
+            change(self.state)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(self.path, self.state.model_dump_json(by_alias=True, indent=2) + "\n")
 
     def _load(self) -> StageState:
         initial: StageName = SELF_LEARNING if self.mode == SELF_LEARNING else TEACHING
@@ -209,6 +347,7 @@ class StageController:
         except (OSError, ValueError, ValidationError) as exc:
             raise ConfigError(f"{self.path} is not a readable stage file ({exc}); move it away") from exc
         state.mode = self.mode
+        state.schema_version = STAGE_SCHEMA  # a schema 1 file reads as 2 with no trainings
         return state
 
 
@@ -235,7 +374,7 @@ def decide(
         margin=settings.margin,
         switched=switched,
         stage=SELF_LEARNING if switched else TEACHING,
-        decided_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        decided_at=_now(),
     )
 
 
@@ -270,8 +409,30 @@ def restart_workers(run: Any, backend: Any, workers: list[Any], stage_config: Ai
     workers[:] = backend.start(count, run.cache)
 
 
+def start_in_background(function: Callable[..., Any], *args: Any) -> Future[Any]:
+    """Run ``function(*args)`` on a daemon thread; its future (for ``train_mode: overlap``).
+
+    A daemon thread, not an executor's: an interrupted run must not wait at exit for a
+    training to end (the pipeline stops it with :meth:`StageController.abort`).
+    """
+    future: Future[Any] = Future()
+    future.set_running_or_notify_cancel()
+
+    def target() -> None:
+        try:
+            future.set_result(function(*args))
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
+            future.set_exception(exc)
+
+    threading.Thread(target=target, name="aiev-stage-switch", daemon=True).start()
+    return future
+
+
 def stage_summary(out_dir: str | Path) -> dict[str, Any] | None:
-    """The stage decisions of a run folder for its report (None when it has no ``stage.json``)."""
+    """The stage decisions, trainings and postponed comparisons of a run folder for its report.
+
+    None when it has no ``stage.json``.
+    """
     path = Path(out_dir) / STAGE_FILE
     if not path.exists():
         return None
@@ -280,11 +441,17 @@ def stage_summary(out_dir: str | Path) -> dict[str, Any] | None:
     except (OSError, ValueError, ValidationError) as exc:
         logger.warning("%s is not a readable stage file: %s", path, exc)
         return None
-    return {"stage": state.stage, "decisions": [d.model_dump(mode="json") for d in state.decisions]}
+    trainings = [run.model_dump(mode="json", exclude={"command", "started_at"}) for run in state.trainings]
+    return {
+        "stage": state.stage,
+        "decisions": [d.model_dump(mode="json") for d in state.decisions],
+        "trainings": trainings,
+        "postponed": [p.model_dump(mode="json") for p in state.postponed],
+    }
 
 
 def stage_markdown(summary: dict[str, Any] | None) -> list[str]:
-    """Report lines: one table row per decision."""
+    """Report lines: one table row per decision, then the trainings and postponed comparisons."""
     if not summary:
         return []
     lines = ["", "## Stage switch", "", f"Stage now: {summary['stage']}", ""]
@@ -295,4 +462,36 @@ def stage_markdown(summary: dict[str, Any] | None) -> list[str]:
             f"| {d['block']} | {d['problems']} | {d['teacher_pass_at_1']:.3f} | {d['student_pass_at_1']:.3f} "
             f"| {d['margin']:g} | {verdict} |"
         )
+    return lines + _trainings_markdown(summary.get("trainings") or []) + _postponed_markdown(summary)
+
+
+def _trainings_markdown(trainings: list[dict[str, Any]]) -> list[str]:
+    if not trainings:
+        return []
+    lines = ["", "Train command:", "", "| block | status | exit | seconds | error |", "|---|---|---|---|---|"]
+    for run in trainings:
+        code = "" if run["exit_code"] is None else run["exit_code"]
+        error = _cell(run.get("error") or "")
+        lines.append(f"| {run['block']} | {run['status']} | {code} | {run['duration_s']:.1f} | {error} |")
+    failed = [run for run in trainings if run["status"] != "ok"]
+    if failed and failed[-1] is trainings[-1] and failed[-1]["output_tail"].strip():
+        tail = failed[-1]["output_tail"].rstrip().splitlines()[-10:]
+        lines += ["", f"Last lines of the failed training ({failed[-1]['log_path']}):", "", "```text", *tail, "```"]
     return lines
+
+
+def _postponed_markdown(summary: dict[str, Any]) -> list[str]:
+    lines = []
+    for entry in summary.get("postponed") or []:
+        then = entry["decided_at_block"]
+        outcome = f"decided at block {then}" if then is not None else "not decided yet"
+        lines.append(f"* comparison of block {entry['block']} postponed ({_cell(entry['error'])}); {outcome}")
+    return ["", "Postponed comparisons:", "", *lines] if lines else []
+
+
+def _cell(text: str) -> str:
+    return " ".join(text.split()).replace("|", "\\|")[:300]
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")

@@ -4,8 +4,10 @@ the thread backend that runs dialogues on them."""
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -84,29 +86,102 @@ class Backend(Protocol):
     def close(self, workers: list[Any]) -> None: ...
 
 
+#: Most seconds ``ThreadBackend.close`` waits for abandoned dialogues to leave their sandboxes.
+ABANDON_GRACE_S = 3.0
+
+
+class Cancellation:
+    """Abandons the dialogues of a backend: once :meth:`set`, each raises ``DialogueAbandoned``
+    at its next model call or sandbox run. It also knows which threads sit in a model call:
+    those touch no sandbox before their next check, so their containers may go at once."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self._calling: set[int] = set()
+        self._lock = threading.Lock()
+
+    def set(self) -> None:
+        self.event.set()
+
+    def in_model_call(self, thread_id: int | None) -> bool:
+        with self._lock:
+            return thread_id in self._calling
+
+    def gate(self, gates: Callable[[Any], AbstractContextManager[Any]]) -> Callable[[Any], AbstractContextManager[Any]]:
+        """``gates`` (a dialogue's ``model_gate``) that also marks the calling thread as in a model call."""
+
+        @contextmanager
+        def marked(agent: Any) -> Iterator[None]:
+            ident = threading.get_ident()
+            with self._lock:
+                self._calling.add(ident)
+            try:
+                with gates(agent):
+                    yield
+            finally:
+                with self._lock:
+                    self._calling.discard(ident)
+
+        return marked
+
+
 class ThreadBackend:
-    """Worker threads in this process, each with its own agents and sandbox."""
+    """Worker threads in this process, each with its own agents and sandbox.
+
+    Each dialogue runs on a daemon thread: an interrupted run abandons the dialogues in flight
+    (they stop at their next model call or sandbox run) and the process exits without waiting
+    for a model's reply that nobody will read.
+    """
 
     def __init__(self, generation: Any) -> None:
         self.generation = generation
-        self.pool: ThreadPoolExecutor | None = None
+        self.cancel = Cancellation()
+        self.threads: dict[Future[Transcript], threading.Thread] = {}
+        self.started = False
 
     def start(self, count: int, cache: SqliteLLMCache | None) -> list[Agents]:
         workers = self.generation.start_workers(count, cache)
-        self.pool = ThreadPoolExecutor(max_workers=count, thread_name_prefix="aiev-dialogue")
+        self.cancel, self.started = Cancellation(), True
         return workers
 
     def submit(self, seed: Seed, worker: Agents) -> Future[Transcript]:
-        if self.pool is None:
+        if not self.started:
             raise RuntimeError("ThreadBackend.start() must come before submit()")
-        return self.pool.submit(self.generation.run_one, seed, worker)
+        future: Future[Transcript] = Future()
+        future.set_running_or_notify_cancel()
+        cancel = self.cancel
+
+        def target() -> None:
+            try:
+                future.set_result(self.generation.run_one(seed, worker, cancel=cancel))
+            except BaseException as exc:  # noqa: BLE001 - handed to the scheduling thread
+                future.set_exception(exc)
+
+        thread = threading.Thread(target=target, name=f"aiev-dialogue-{seed.id}", daemon=True)
+        self.threads = {f: t for f, t in self.threads.items() if not f.done()}
+        self.threads[future] = thread
+        thread.start()
+        return future
 
     def close(self, workers: list[Agents]) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=False, cancel_futures=True)
+        """Abandon the dialogues still running, then remove every worker's container."""
+        self.cancel.set()
+        self._wait_for_sandboxes_to_be_left()
+        self.started = False
         if len(workers) <= 1:
             for worker in workers:
                 worker.close()
             return
         with ThreadPoolExecutor(max_workers=len(workers)) as closer:  # containers go in parallel, as they came
             list(closer.map(Agents.close, workers))
+
+    def _wait_for_sandboxes_to_be_left(self) -> None:
+        """Up to ``ABANDON_GRACE_S``: until every abandoned dialogue has ended or waits on a model
+        (a run in progress finishes first, so its container is not restarted under it)."""
+        deadline = time.monotonic() + ABANDON_GRACE_S
+        busy = [thread for future, thread in self.threads.items() if not future.done()]
+        while busy and time.monotonic() < deadline:
+            busy = [thread for thread in busy if thread.is_alive() and not self.cancel.in_model_call(thread.ident)]
+            if busy:
+                time.sleep(0.05)
+        self.threads.clear()

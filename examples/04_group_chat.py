@@ -6,8 +6,11 @@ the next speaker; the chat ends when the executor reports a passing run (its pro
 and its tests ran) or after ``dialogue.max_rounds`` programs. The questioner opens the chat with
 the problem; after a failed run it sees the executor's report and asks for a fix.
 
-``run_dialogue`` remains the way to make training records (``Transcript``); this example
-prints the chat and whether it verified.
+A passing run is not yet a verified program: the last program then goes through the library's
+own verdict (``aiev_agents.verdict.program.verdict_of_program``: tests that call the solution,
+mutation testing, the config's ``dialogue.verdict`` gates), exactly as ``run_dialogue`` judges a
+dialogue's last round. ``run_dialogue`` remains the way to make training records
+(``Transcript``); this example prints the chat and the verdict.
 
 Run it with OpenAI as the teacher::
 
@@ -27,12 +30,16 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from autogen import GroupChat, GroupChatManager
 
 from aiev_agents import AievConfig, AievError, ExecutorAgent, ProgrammerAgent, QuestionerAgent, load_config
+from aiev_agents.codeblocks import split_program
+from aiev_agents.transcript import ExecutionResult
+from aiev_agents.verdict.program import packages_installed, verdict_of_program
 
 DEFAULT_PROBLEM = (
     "Write a Python function `fizzbuzz(n: int) -> list[str]` that returns the FizzBuzz sequence from 1 to n: "
@@ -72,35 +79,72 @@ def group_chat(
     return GroupChatManager(groupchat=chat, llm_config=False, is_termination_msg=passed, silent=True)
 
 
-def run(config: AievConfig, problem: str) -> tuple[list[dict[str, Any]], ExecutorAgent]:
+def record_runs(executor: ExecutorAgent) -> list[ExecutionResult]:
+    """The executor's runs, one per report it sends (their packages stay in the sandbox)."""
+    runs: list[ExecutionResult] = []
+
+    def record(sender: Any, message: Any, recipient: Any, silent: bool) -> Any:
+        if executor.last_execution is not None:
+            runs.append(executor.last_execution)
+        return message
+
+    executor.register_hook("process_message_before_send", record)
+    return runs
+
+
+def last_program(messages: list[dict[str, Any]], programmer: str, executor: str) -> str:
+    """The programmer's last reply before the executor's last report (the program that ran last)."""
+    last_report = max((i for i, m in enumerate(messages) if m.get("name") == executor), default=-1)
+    replies = [m for m in messages[:last_report] if m.get("name") == programmer]
+    return str(replies[-1].get("content") or "") if replies else ""
+
+
+@dataclass
+class Outcome:
+    """What the chat said, and what the library makes of its last program."""
+
+    messages: list[dict[str, Any]]
+    executor: str
+    last_run: ExecutionResult | None
+    verified: bool
+    status: str
+    checks: dict[str, Any]
+
+
+def run(config: AievConfig, problem: str) -> Outcome:
     questioner = QuestionerAgent.from_config(config)
     programmer = ProgrammerAgent.from_config(config)
     executor = ExecutorAgent.from_config(config)
+    runs = record_runs(executor)
     try:
         manager = group_chat(questioner, programmer, executor, config.dialogue.max_rounds)
         questioner.initiate_chat(manager, message=problem, silent=True)
+        messages = manager.groupchat.messages
+        final = split_program(last_program(messages, programmer.name, executor.name))
+        packages = packages_installed(runs, final.packages)
+        # the library's verdict, as run_dialogue's: evidence, mutation testing, the config's gates
+        verified, status, checks = verdict_of_program(executor, final.python, packages, config.dialogue.verdict)
     finally:
         executor.close()  # removes the sandbox container
-    return manager.groupchat.messages, executor
+    return Outcome(messages, executor.name, executor.last_execution, verified, status, checks)
 
 
-def show(messages: list[dict[str, Any]], executor: ExecutorAgent) -> None:
-    for message in messages:
+def show(outcome: Outcome) -> None:
+    for message in outcome.messages:
         print(f"--- {message['name']} ---\n{str(message.get('content') or '').strip()}\n")
-    last = executor.last_execution
-    verified = last is not None and last.passed
-    print(f"verdict: {'VERIFIED' if verified else 'NOT VERIFIED'} ({last.status if last else 'no run'})")
-    print(f"runs: {sum(message['name'] == executor.name for message in messages)}")
-    print(f"speakers: {', '.join(message['name'] for message in messages)}")
+    print(f"verdict: {'VERIFIED' if outcome.verified else 'NOT VERIFIED'} ({outcome.status})")
+    print(f"last run: {outcome.last_run.status if outcome.last_run else 'none'}; checks: {', '.join(outcome.checks)}")
+    print(f"runs: {sum(message['name'] == outcome.executor for message in outcome.messages)}")
+    print(f"speakers: {', '.join(message['name'] for message in outcome.messages)}")
 
 
 def main() -> None:
     args = parse_args()
     try:
-        messages, executor = run(load_config(args.config), args.problem)
+        outcome = run(load_config(args.config), args.problem)
     except AievError as exc:  # bad config, unset variable, Docker down
         sys.exit(f"error: {exc}")
-    show(messages, executor)
+    show(outcome)
 
 
 if __name__ == "__main__":

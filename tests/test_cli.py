@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from aiev_agents.cli import main
+from aiev_agents.errors import AievError
 from aiev_agents.sandbox.settings import SandboxSettings
-from aiev_agents.testing import ScriptedServer, key_by_role
+from aiev_agents.testing import ScriptedReply, ScriptedServer, key_by_role
 
 import programs
 from helpers import write_config, write_seeds
 
+REPO = Path(__file__).resolve().parents[1]
 SEED_LINES = [
     json.dumps({"id": "first", "snippet": programs.SNIPPET, "source": "math.py"}),
     "{this is not json",
@@ -163,3 +167,135 @@ def test_missing_seeds_file_is_a_clear_error(tmp_path: Path, capsys: pytest.Capt
     code = main(["generate", "--config", str(config), "--seeds", str(tmp_path / "none.jsonl"), "--out", "x"])
     assert code == 2
     assert "cannot read seeds file" in capsys.readouterr().err
+
+
+# -- edges: first runs that failed, keyless servers, logging, limits, the sandbox image ---------------
+
+
+@pytest.mark.docker
+def test_a_first_run_that_failed_before_any_record_does_not_lock_out_the_corrected_config(
+    tmp_path: Path, sandbox_settings: SandboxSettings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def respond(body: dict) -> ScriptedReply:
+        if body["model"] != "scripted-teacher":
+            return ScriptedReply(f"The model `{body['model']}` does not exist", status=404)
+        return ScriptedReply(programs.GOOD)
+
+    seeds = write_seeds(tmp_path, [json.dumps({"id": "only", "problem": programs.PROBLEM})])
+    out = tmp_path / "out"
+    with ScriptedServer(responder=respond) as server:
+        wrong = write_config(tmp_path, server.base_url, sandbox_settings.image)
+        wrong.write_text(wrong.read_text().replace("model: scripted-teacher", "model: scripted-teachr"))
+        assert main(["generate", "--config", str(wrong), "--seeds", str(seeds), "--out", str(out)]) == 2
+        assert "does not exist" in capsys.readouterr().err
+        assert not (out / "dialogues.jsonl").exists() and (out / "run.json").exists()
+        right = write_config(tmp_path, server.base_url, sandbox_settings.image)
+        assert main(["generate", "--config", str(right), "--seeds", str(seeds), "--out", str(out)]) == 0
+    assert "1 dialogue(s), 1 verified" in capsys.readouterr().out
+    manifest = json.loads((out / "run.json").read_text())
+    assert manifest["models"]["programmer"] == "scripted-teacher"
+    assert [s["status"] for s in manifest["sessions"]] == ["model_errors", "done"]  # the history is kept
+
+
+@pytest.mark.docker
+def test_readme_recipe_for_a_keyless_openai_compatible_server_works_without_openai_api_key(
+    sandbox_settings: SandboxSettings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    with ScriptedServer({"programmer": [programs.GOOD]}, key=key_by_role) as server:
+        # export OPENAI_BASE_URL=... AIEV_TEACHER_MODEL=... (README), with agent_configs/teaching.yaml as shipped
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        monkeypatch.setenv("AIEV_TEACHER_MODEL", "scripted-teacher")
+        monkeypatch.setenv("AIEV_SANDBOX_IMAGE", sandbox_settings.image)
+        config = str(REPO / "agent_configs" / "teaching.yaml")
+        code = main(["chat", "--config", config, "--problem", programs.PROBLEM])
+        assert {body["model"] for body in server.requests} == {"scripted-teacher"}
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "=== VERIFIED: pass after 1 round(s) ===" in captured.out
+
+
+LLAMA_CPP_CONFIG = """\
+stage: self_learning
+models:
+  student:
+    backend: llama_cpp
+    model: stand-in
+    model_path: {model_path}
+sandbox:
+  docker_host: unix://{folder}/no-docker.sock
+"""
+
+
+@pytest.mark.parametrize("flags", [[], ["--verbose"]], ids=["default", "verbose"])
+def test_ag2_info_lines_stay_off_the_terminal_unless_verbose(tmp_path: Path, flags: list[str]) -> None:
+    """Building an agent of a llama_cpp model makes AG2 log "Detected custom model client" at INFO
+    (on stdout, through a handler of its own); the stand-in GGUF then fails to load: exit 2."""
+    (tmp_path / "stand-in.gguf").write_bytes(b"not a model")
+    config = tmp_path / "config.yaml"
+    config.write_text(LLAMA_CPP_CONFIG.format(model_path=tmp_path / "stand-in.gguf", folder=tmp_path))
+    seeds = write_seeds(tmp_path, [json.dumps({"id": "only", "problem": programs.PROBLEM})])
+    argv = ["generate", "--config", str(config), "--seeds", str(seeds), "--out", str(tmp_path / "out"), *flags]
+    command = [sys.executable, "-m", "aiev_agents.cli", *argv]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines()[-1].startswith("error: ")
+    shown = done.stdout + done.stderr
+    assert ("Detected custom model client" in shown) == bool(flags), shown
+
+
+def test_verbose_is_a_global_flag_and_a_flag_of_every_command() -> None:
+    from aiev_agents.cli import _parser
+
+    parser = _parser()
+    assert parser.parse_args(["--verbose", "report", "runs/x"]).verbose is True
+    assert parser.parse_args(["report", "runs/x", "--verbose"]).verbose is True
+    assert parser.parse_args(["sandbox", "build", "-v"]).verbose is True
+    assert parser.parse_args(["report", "runs/x"]).verbose is False
+
+
+@pytest.mark.parametrize("budget", ["0", "-1", "nan", "lots"])
+def test_max_budget_must_be_more_than_zero(tmp_path: Path, capsys: pytest.CaptureFixture[str], budget: str) -> None:
+    config = write_config(tmp_path, "http://127.0.0.1:9/v1", "aiev-sandbox:latest")
+    seeds = write_seeds(tmp_path, SEED_LINES)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["generate", "--config", str(config), "--seeds", str(seeds), "--out", "x", "--max-budget", budget])
+    assert exit_info.value.code == 2
+    assert "--max-budget" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
+
+
+class Captured(AievError):
+    """Raised by a stand-in in place of the real work, once it has the settings it was given."""
+
+
+@pytest.mark.parametrize("command", ["verify", "eval", "audit"])
+def test_commands_without_a_config_use_the_image_aiev_sandbox_image_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    import aiev_agents.audit
+    import aiev_agents.evaluate
+    import aiev_agents.verify
+
+    seen: list[SandboxSettings] = []
+
+    def capture(*args: object, **kwargs: object) -> None:
+        seen.extend(value for value in (*args, *kwargs.values()) if isinstance(value, SandboxSettings))
+        raise Captured("captured")
+
+    monkeypatch.setenv("AIEV_SANDBOX_IMAGE", "offline-sandbox:1")
+    monkeypatch.setattr(aiev_agents.verify, "verify_dataset", capture)
+    monkeypatch.setattr(aiev_agents.evaluate, "Evaluation", capture)
+    monkeypatch.setattr(aiev_agents.audit, "audit", capture)
+    samples = tmp_path / "samples.jsonl"
+    samples.write_text(json.dumps({"task_id": "HumanEval/0", "completion": "    return False\n"}) + "\n")
+    argv = {
+        "verify": ["verify", str(tmp_path)],
+        "eval": ["eval", "--benchmark", "humaneval", "--completions", str(samples), "--out", str(tmp_path / "e")],
+        "audit": ["audit", str(tmp_path), "--benchmark", "humaneval"],
+    }[command]
+    assert main(argv) == 2
+    assert "error: captured" in capsys.readouterr().err
+    assert [settings.image for settings in seen] == ["offline-sandbox:1"]
+    assert main([*argv, "--image", "flag-image:2"]) == 2  # the flag still wins
+    assert seen[-1].image == "flag-image:2"

@@ -133,8 +133,43 @@ def test_teaching_config_reads_teacher_model_and_endpoint_from_env() -> None:
 
 
 def test_teaching_config_without_api_key_says_to_export_it() -> None:
-    with pytest.raises(ConfigError, match="OPENAI_API_KEY is not set"):
+    with pytest.raises(ConfigError, match="backend openai needs `api_key`.*OPENAI_API_KEY exported"):
         load_config(REPO / "agent_configs" / "teaching.yaml", env={})
+
+
+def test_teaching_config_with_a_keyless_server_needs_no_api_key() -> None:
+    env = {"OPENAI_BASE_URL": "http://127.0.0.1:8000/v1", "AIEV_TEACHER_MODEL": "my-model"}
+    teacher = load_config(REPO / "agent_configs" / "teaching.yaml", env=env).models["teacher"]
+    assert (teacher.model, teacher.base_url, teacher.api_key) == ("my-model", "http://127.0.0.1:8000/v1", None)
+    from aiev_agents.llm import llm_config_for
+
+    assert llm_config_for(teacher)["config_list"][0]["api_key"] == "not-needed"
+
+
+@pytest.mark.parametrize(("temperature", "ok"), [(0, True), (1.5, True), (2, True), (2.01, False), (-0.1, False)])
+def test_temperature_is_checked_against_the_api_range(tmp_path: Path, temperature: float, ok: bool) -> None:
+    path = write(tmp_path, MINIMAL + f"    temperature: {temperature}\n")
+    if ok:
+        assert load_config(path, env={}).models["teacher"].temperature == temperature
+    else:
+        with pytest.raises(ConfigError, match="temperature"):
+            load_config(path, env={})
+
+
+def test_sandbox_image_comes_from_aiev_sandbox_image_when_the_config_names_none(tmp_path: Path) -> None:
+    from aiev_agents.config import default_sandbox_settings
+
+    env = {"AIEV_SANDBOX_IMAGE": "aiev-sandbox:latest"}
+    assert load_config(write(tmp_path, MINIMAL), env=env).sandbox.image == "aiev-sandbox:latest"
+    with_section = MINIMAL + "sandbox:\n  timeout_s: 5\n"
+    assert load_config(write(tmp_path, with_section), env=env).sandbox.image == "aiev-sandbox:latest"
+    named = MINIMAL + "sandbox:\n  image: my-image:1\n"
+    assert load_config(write(tmp_path, named), env=env).sandbox.image == "my-image:1"  # the file's own choice
+    assert load_config(write(tmp_path, MINIMAL), env={}).sandbox.image == "python:3.12-slim"
+    assert default_sandbox_settings(env).image == "aiev-sandbox:latest"
+    assert default_sandbox_settings({}).image == "python:3.12-slim"
+    shipped = load_config(REPO / "agent_configs" / "local.yaml", env=env)
+    assert shipped.sandbox.image == "aiev-sandbox:latest"
 
 
 def test_config_hash_follows_prompt_content_not_its_path(tmp_path: Path) -> None:

@@ -293,7 +293,7 @@ def test_executor_reports_no_code_without_contacting_docker(tmp_path: Path) -> N
     executor = DockerCodeExecutor(SandboxSettings(docker_host=f"unix://{tmp_path}/no-docker.sock"))
     assert isinstance(executor, CodeExecutor)
     blocks = executor.code_extractor.extract_code_blocks("```sh\npip install six\n```\nNo Python.")
-    result = executor.execute_code_blocks(blocks)
+    result = executor.run_program(blocks)  # AIEV's one program (execute_code_blocks is AG2's contract)
     assert (result.exit_code, result.execution.status, result.execution.output) == (
         1,
         "no_code",
@@ -305,8 +305,8 @@ def test_executor_reports_no_code_without_contacting_docker(tmp_path: Path) -> N
 def test_executor_runs_python3_fences_and_notes_programs_without_tests(sandbox: DockerSandbox) -> None:
     executor = DockerCodeExecutor(sandbox=sandbox)
     reply = "```python3\ndef f():\n    return 2\n```\n```py\nprint(f())\n```\n```sh\npython main.py\n```"
-    result = executor.execute_code_blocks(executor.code_extractor.extract_code_blocks(reply))
-    assert (result.execution.status, result.exit_code) == ("no_tests", 1)
+    result = executor.run_program(executor.code_extractor.extract_code_blocks(reply))
+    assert (result.execution.status, result.exit_code) == ("no_tests", 0)
     assert result.ignored_shell_lines == ["python main.py"]
     assert result.output.startswith("2\n" + NO_TESTS_MESSAGE + "\n")
 

@@ -236,6 +236,31 @@ def test_eval_of_a_completions_file_never_imports_autogen(
     assert "humaneval: pass@1 1.0000" in done.stdout
 
 
+def test_eval_of_a_file_that_lacks_tasks_says_so_and_scores_the_whole_benchmark_unless_subset(
+    humaneval: LoadedBenchmark, tmp_path: Path, sandbox_settings: SandboxSettings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = [{"task_id": task.task_id, "completion": task.solution} for task in humaneval.tasks[:3]]
+    samples = write_samples(tmp_path / "samples.jsonl", rows)
+    argv = [
+        "eval", "--benchmark", "humaneval", "--completions", str(samples), "--limit", "5",
+        "--image", sandbox_settings.image, "--timeout", "5", "--quiet",
+    ]  # fmt: skip
+    assert main([*argv, "--out", str(tmp_path / "whole")]) == 0
+    captured = capsys.readouterr()
+    assert "has no sample for 2 of 5 humaneval task(s) (HumanEval/3, HumanEval/4); they count as failed" in captured.err
+    assert "on 5 task(s) (2 without a sample, counted as failed)" in captured.out
+    whole = json.loads((tmp_path / "whole" / "summary.json").read_text())
+    assert (whole["pass@1"], whole["counts"]["tasks"], whole["counts"]["passed"]) == (0.6, 5, 3)
+    assert (whole["missing_task_ids"], whole["subset"]) == (["HumanEval/3", "HumanEval/4"], False)
+
+    assert main([*argv, "--subset", "--out", str(tmp_path / "subset")]) == 0
+    assert "--subset: scoring the 3 of 5 task(s)" in capsys.readouterr().err
+    subset = json.loads((tmp_path / "subset" / "summary.json").read_text())
+    assert (subset["pass@1"], subset["counts"]["tasks"], subset["missing_task_ids"], subset["subset"]) == (
+        1.0, 3, [], True,
+    )  # fmt: skip
+
+
 def test_eval_of_a_model_behind_a_scripted_server_gives_the_exact_pass_at_1(
     humaneval: LoadedBenchmark, tmp_path: Path, sandbox_settings: SandboxSettings
 ) -> None:

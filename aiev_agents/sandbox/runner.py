@@ -19,23 +19,36 @@ are served in order. Bytes travel base64-encoded.
 * ``{"op": "clean"}`` -> ``{"ok": true, "clean": true}``: leftover processes of the program
   uid are killed and the scratch folders (workdir, /tmp, /dev/shm) emptied.
 * ``{"op": "run", "source": str, "nonce": str, "timeout": float, "output_limit": int,
-  "cpu_seconds": int|null, "site_dir": str|null, "coverage": bool}`` (``coverage``: trace
-  the solution's lines, see the harness) -> ``{"ok": true, "exit_code": int,
-  "timed_out": bool, "oom_killed": bool|null, "duration": float, "output": b64,
-  "tail": b64, "truncated": bool, "total_bytes": int, "report": b64, "clean": bool}``:
+  "cpu_seconds": int|null, "site_dir": str|null, "coverage": bool, "filename": str,
+  "interpreter": "python"|"sh"|"bash", "keep_files": bool}`` -> ``{"ok": true,
+  "exit_code": int, "timed_out": bool, "oom_killed": bool|null, "duration": float,
+  "output": b64, "tail": b64, "truncated": bool, "total_bytes": int, "report": b64,
+  "clean": bool}``:
   ``output`` is the first ``output_limit`` bytes the program wrote (stdout and stderr
   merged); when it wrote more, ``truncated`` is true and ``tail`` holds the last bytes
   (at most ``TAIL_BYTES``, and never more than ``output_limit``) of what came after
   ``output``; the two never overlap. ``total_bytes`` counts every byte written, so the
   bytes dropped between them are ``total_bytes - len(output) - len(tail)``.
+  The last four keys are optional. ``coverage`` (default false): trace the solution's
+  lines, see the harness. ``filename`` (default ``main.py``): where in the workdir
+  ``source`` is written (created or replaced; a relative path without ``..``, folders
+  made as needed). ``interpreter`` (default ``python``): ``python`` runs the file through
+  the harness (tests counted); ``sh`` runs it with ``/bin/sh``, ``bash`` with ``bash``
+  (``/bin/sh`` where the image has no bash), and the report is empty. ``keep_files``
+  (default false): leave the workdir, /tmp and /dev/shm as the last run left them
+  instead of emptying them (leftover processes are killed all the same), so that files
+  persist from run to run. A file that cannot be written is reported as a run that
+  exited 1 with the reason as its output, without starting anything.
 * a request that cannot be served -> ``{"ok": false, "error": str}``
 
-A run: clean as above, write ``main.py`` into the workdir, fork. The child makes itself a
+A run: clean as above (``keep_files``: kill leftovers only), write ``source`` into the
+workdir, fork. The child makes itself a
 session and process-group leader, points fds 1 and 2 at one pipe (stdout and stderr merged
 in order) and fd 3 at the harness's report pipe, sets its rlimits (no core files, CPU time,
 optionally address space and file size), raises its OOM score, drops to the program
 uid/gid with no supplementary groups, enters the workdir and runs the program through the
-pre-imported harness (which counts asserts and unittest cases). The parent keeps the first
+pre-imported harness (which counts asserts and unittest cases), or ``exec``s the shell on
+it (signals Python ignores restored to their defaults, fd 3 closed). The parent keeps the first
 ``output_limit`` bytes and a short tail (where a final traceback is) and counts the rest,
 kills the process group at the deadline, then kills every process of the program uid
 (escapees of ``setsid`` or a double fork included) and answers. Its own kills and file
@@ -52,6 +65,7 @@ import os
 import platform
 import resource
 import select
+import shutil
 import signal
 import socket
 import struct
@@ -62,6 +76,8 @@ from typing import Any
 
 TAIL_BYTES = 4096
 REPORT_FD = 3
+DEFAULT_FILENAME = "main.py"
+INTERPRETERS = ("python", "sh", "bash")
 DRAIN_PATIENCE_S = 2.0
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -113,7 +129,8 @@ class InChild(BaseException):
 
 class Runner:
     """The server. ``config`` keys: socket, socket_mode, client_uid, uid, gid, workdir,
-    scratch (folders emptied before each run), address_space and file_size (bytes or null)."""
+    scratch (folders emptied before each run that does not keep files), address_space and
+    file_size (bytes or null)."""
 
     def __init__(self, config: dict[str, Any]) -> None:
         self.config = config
@@ -182,20 +199,28 @@ class Runner:
             return self.run(request)
         return {"ok": False, "error": f"unknown op {op!r}"}
 
-    def clean(self) -> bool:
-        """Kill leftovers, then empty the scratch folders; True when no process was left."""
+    def clean(self, keep_files: bool = False) -> bool:
+        """Kill leftovers, then (unless ``keep_files``) empty the scratch folders; True when
+        no process was left."""
         clean = procs.kill_leftovers(self.uid, self.gid) if self.dirty else True
         self.dirty = not clean
         with procs.AsProgramUser(self.uid, self.gid):
             procs.quiet(os.chmod, self.workdir, 0o755)
-        procs.empty_folders(self.config["scratch"], self.uid, self.gid)
+        if not keep_files:
+            procs.empty_folders(self.config["scratch"], self.uid, self.gid)
         return clean
 
     def run(self, request: dict[str, Any]) -> dict[str, Any]:
         """Run one program in a forked child and report what happened."""
-        if not self.clean():
+        filename = checked_filename(request.get("filename") or DEFAULT_FILENAME)
+        if request.get("interpreter", "python") not in INTERPRETERS:
+            raise ValueError(f"unknown interpreter {request.get('interpreter')!r}")
+        if not self.clean(keep_files=bool(request.get("keep_files"))):
             return {"ok": False, "error": "processes of the previous run cannot be killed"}
-        self._write_program(request["source"])
+        try:
+            self._write_program(filename, request["source"])
+        except OSError as exc:
+            return not_started(f"aiev runner: cannot write {filename}: {exc.strerror or exc}\n")
         out_r, out_w = os.pipe()
         report_r, report_w = os.pipe()
         oom_before = procs.oom_kills()
@@ -230,10 +255,17 @@ class Runner:
             "clean": clean,
         }
 
-    def _write_program(self, source: str) -> None:
+    def _write_program(self, filename: str, source: str) -> None:
+        """Write ``source`` to ``filename`` in the workdir, as the program uid (so a link
+        planted by an earlier run can lead nowhere the program could not write itself)."""
+        path = os.path.join(self.workdir, filename)
         with procs.AsProgramUser(self.uid, self.gid):
-            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
-            fd = os.open(os.path.join(self.workdir, "main.py"), flags, 0o644)
+            parent = os.path.dirname(path)
+            if parent != self.workdir:
+                os.makedirs(parent, exist_ok=True)
+            # O_NONBLOCK: a FIFO planted under that name fails at once instead of hanging the runner
+            flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_NONBLOCK
+            fd = os.open(path, flags, 0o644)
             with os.fdopen(fd, "wb") as handle:
                 handle.write(source.encode("utf-8", "surrogateescape"))
 
@@ -291,6 +323,34 @@ class Runner:
         sys.path.insert(1, site_dir)
         site.addsitedir(site_dir)
         importlib.invalidate_caches()
+
+
+def checked_filename(filename: str) -> str:
+    """``filename`` normalized, if it names a place inside the workdir; else ValueError."""
+    if not isinstance(filename, str) or not filename or "\0" in filename or filename.startswith("/"):
+        raise ValueError(f"bad filename {filename!r}")
+    normal = os.path.normpath(filename)
+    if normal in (".", "..") or normal.startswith("../"):
+        raise ValueError(f"filename {filename!r} is outside the workdir")
+    return normal
+
+
+def not_started(message: str) -> dict[str, Any]:
+    """The answer for a run whose program could not be started: exit 1, ``message`` as output."""
+    data = message.encode("utf-8", "replace")
+    return {
+        "ok": True,
+        "exit_code": 1,
+        "timed_out": False,
+        "oom_killed": False,
+        "duration": 0.0,
+        "output": wire.b64(data),
+        "tail": wire.b64(b""),
+        "truncated": False,
+        "total_bytes": len(data),
+        "report": wire.b64(b""),
+        "clean": True,
+    }
 
 
 class Supervision:
@@ -358,10 +418,28 @@ def main(argv: list[str]) -> tuple[ModuleType | None, dict[str, Any] | None]:
     return None, None
 
 
-def run_child(harness: ModuleType, request: dict[str, Any]) -> None:
-    """Run ``main.py`` through the harness as ``python main.py`` would, then exit."""
+def exec_shell(request: dict[str, Any]) -> None:
+    """Replace the child by the shell running the program's file; never returns."""
+    name = request["interpreter"]
+    path = (shutil.which("bash") if name == "bash" else None) or "/bin/sh"
+    for signum in (signal.SIGPIPE, signal.SIGXFSZ):  # ignored by Python, default for a shell
+        signal.signal(signum, signal.SIG_DFL)
+    procs.quiet(os.close, REPORT_FD)
     try:
-        harness.run(["main.py"], request["nonce"], REPORT_FD, coverage=bool(request.get("coverage")))
+        os.execv(path, [os.path.basename(path), checked_filename(request.get("filename") or DEFAULT_FILENAME)])
+    except OSError as exc:
+        os.write(2, f"aiev runner: cannot start {path}: {exc.strerror or exc}\n".encode())
+    os._exit(127)
+
+
+def run_child(harness: ModuleType, request: dict[str, Any]) -> None:
+    """Run the program's file through the harness as ``python main.py`` would (or through
+    the shell), then exit."""
+    if request.get("interpreter", "python") != "python":
+        exec_shell(request)
+    filename = checked_filename(request.get("filename") or DEFAULT_FILENAME)
+    try:
+        harness.run([filename], request["nonce"], REPORT_FD, coverage=bool(request.get("coverage")))
         status = 0
     except SystemExit as exc:
         status = procs.exit_status(exc.code)

@@ -59,6 +59,7 @@ class ScriptedServer:
         self._responder = responder
         self.latency_s = latency_s
         self.requests: list[dict[str, Any]] = []
+        self.arrivals: list[float] = []  # time.monotonic() of each chat request as it came, before any latency
         self.in_flight = 0
         self.max_in_flight = 0
         self._lock = threading.Lock()
@@ -151,6 +152,7 @@ def _handler_for(server: ScriptedServer) -> type[BaseHTTPRequestHandler]:
                 self._send(404, {"error": {"message": f"no route {self.path}"}})
                 return
             with server._lock:
+                server.arrivals.append(time.monotonic())
                 server.in_flight += 1
                 server.max_in_flight = max(server.max_in_flight, server.in_flight)
             try:
