@@ -44,7 +44,8 @@ from aiev_agents.verdict.gates import judge  # noqa: E402
 from aiev_agents.verdict.hidden import hidden_program  # noqa: E402
 from aiev_agents.verdict.settings import VerdictSettings  # noqa: E402
 
-MUTATION_THRESHOLDS = (0.25, 0.5, 0.75, 1.0)
+MUTATION_THRESHOLDS = (0.25, 0.5, 0.75, 0.9, 1.0)
+MIN_TESTS = (3, 5)
 LINE_COVERAGE = 0.9
 
 
@@ -124,6 +125,10 @@ def rules(mutants: int) -> list[Rule]:
         Rule("exit_zero (AutoCoder)", ("exit_zero",), off, ("run",)),
         Rule("any_assert (before)", ("any_assert",), off, ("run",)),
         Rule("tests_ran", ("tests_ran",), off, ("run",)),
+        *(
+            Rule(f"tests_ran, >= {k} tests", ("tests_ran",), off.model_copy(update={"min_tests": k}), ("run",))
+            for k in MIN_TESTS
+        ),
         Rule("hidden_tests", ("exit_zero", "hidden_tests"), off, ("run", "hidden_tests")),
         Rule(f"line coverage >= {LINE_COVERAGE}", ("any_assert", "coverage"), coverage, ("run", "coverage")),
     ]

@@ -14,6 +14,9 @@ class VerdictSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    min_tests: int = Field(
+        1, ge=1, description="Assertions executed in test code plus test cases run that the program's own tests need."
+    )
     mutation: bool = Field(True, description="Run the tests against mutants of the solution (mutation testing).")
     mutants: int = Field(DEFAULT_MUTANTS, gt=0, description="Most mutants run per sample (each a warm sandbox run).")
     min_mutation_score: float = Field(
