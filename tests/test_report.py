@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from aiev_agents.cli_tools import add_commands
+from aiev_agents.cli.report import add_commands
 from aiev_agents.errors import DatasetError
 from aiev_agents.report import (
     REPORT_SCHEMA,

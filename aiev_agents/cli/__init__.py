@@ -9,7 +9,8 @@ import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
-from .errors import AievError
+from ..errors import AievError
+from .args import positive_float, positive_int
 
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
@@ -79,13 +80,15 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--if-missing", action="store_true", help="do nothing when a current image exists")
     build.set_defaults(func=_cmd_sandbox_build)
 
-    from .cli_data import add_commands as add_data_commands
-    from .cli_eval import add_commands as add_eval_commands
-    from .cli_models import add_commands as add_model_commands
-    from .cli_tools import add_commands as add_tool_commands
+    from .data import add_commands as add_data_commands
+    from .eval import add_commands as add_eval_commands
+    from .models import add_commands as add_model_commands
+    from .report import add_commands as add_report_commands
+    from .seeds import add_commands as add_seeds_commands
 
     add_model_commands(commands)
-    add_tool_commands(commands)
+    add_seeds_commands(commands)
+    add_report_commands(commands)
     add_data_commands(commands)
     add_eval_commands(commands)
     _add_verbose_to_commands(parser)
@@ -125,9 +128,9 @@ def configure_logging(*, verbose: bool) -> None:
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
-    from .config import load_config
-    from .pipeline import Generation, GenerationOptions
-    from .progress import progress_events
+    from ..config import load_config
+    from ..pipeline import Generation, GenerationOptions
+    from ..progress import progress_events
 
     config = load_config(args.config)
     out = args.out or config.output.dir
@@ -158,29 +161,10 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def positive_int(text: str) -> int:
-    """argparse type: a whole number of at least 1."""
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def positive_float(text: str) -> float:
-    """argparse type: a number more than 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be more than 0, got {text}")
-    return value
-
-
 def _cmd_chat(args: argparse.Namespace) -> int:
-    from .config import load_config
-    from .pipeline import Generation, GenerationEvents
-    from .workers import Agents
+    from ..config import load_config
+    from ..pipeline import Generation, GenerationEvents
+    from ..workers import Agents
 
     config = load_config(args.config)
     seed = _chat_seed(args)
@@ -197,8 +181,8 @@ def _cmd_chat(args: argparse.Namespace) -> int:
 
 
 def _chat_seed(args: argparse.Namespace):  # noqa: ANN202 - returns a Seed
-    from .errors import SeedError
-    from .seeds import Seed, read_seeds
+    from ..errors import SeedError
+    from ..seeds import Seed, read_seeds
 
     if args.snippet:
         return Seed(id="chat", snippet=args.snippet)
@@ -219,7 +203,7 @@ def _print_turn(turn) -> None:  # noqa: ANN001 - a Turn
 
 
 def _cmd_sandbox_build(args: argparse.Namespace) -> int:
-    from .sandbox.image import build_image, image_is_current
+    from ..sandbox.image import build_image, image_is_current
 
     if args.if_missing and image_is_current(args.tag):
         print(f"{args.tag} is present and current")
@@ -227,7 +211,3 @@ def _cmd_sandbox_build(args: argparse.Namespace) -> int:
     tag = build_image(args.tag, offline=args.offline, base_image=args.base_image, on_progress=print)
     print(f"built {tag}")
     return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

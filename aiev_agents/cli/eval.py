@@ -13,12 +13,12 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .cli import positive_int
-from .errors import AievError, ConfigError
+from ..errors import AievError, ConfigError
+from .args import positive_int
 
 if TYPE_CHECKING:
-    from .config import AievConfig
-    from .sandbox.settings import SandboxSettings
+    from ..config import AievConfig
+    from ..sandbox.settings import SandboxSettings
 
 BENCHMARK_CHOICES = ("humaneval", "humaneval+", "humaneval_plus", "mbpp")
 
@@ -94,8 +94,8 @@ def _add_audit(commands: Any) -> None:
 
 
 def _cmd_audit(args: argparse.Namespace) -> int:
-    from .audit import AUDIT_JSON, AUDIT_MARKDOWN, audit, render_summary
-    from .evaluate.execute import DEFAULT_TIMEOUT_S
+    from ..audit import AUDIT_JSON, AUDIT_MARKDOWN, audit, render_summary
+    from ..evaluate.execute import DEFAULT_TIMEOUT_S
 
     if args.timeout is not None and args.timeout <= 0:
         raise ConfigError(f"--timeout must be more than 0 seconds, got {args.timeout:g}")
@@ -122,7 +122,7 @@ def _audit_progress(row: Any, done: int, total: int) -> None:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
-    from .evaluate import CompletionsFile, EvalOptions, Evaluation, load_tasks
+    from ..evaluate import CompletionsFile, EvalOptions, Evaluation, load_tasks
 
     if args.completions and (args.n != 1 or args.temperature is not None or args.max_tokens is not None):
         raise ConfigError("--n, --temperature and --max-tokens go with --model, not --completions")
@@ -152,7 +152,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
 def _say_missing(args: argparse.Namespace, benchmark: Any, source: Any) -> None:
     """A completions file without some of the benchmark's tasks: say so, and how they count."""
-    from .evaluate.runner import missing_tasks
+    from ..evaluate.runner import missing_tasks
 
     planned = {task.task_id for task, _ in source.plan(benchmark.tasks)}
     missing = missing_tasks(benchmark, planned)
@@ -172,7 +172,7 @@ def _say_missing(args: argparse.Namespace, benchmark: Any, source: Any) -> None:
 
 
 def _model_source(config: AievConfig | None, args: argparse.Namespace, meta: dict[str, Any]) -> Any:
-    from .evaluate.model import ModelCandidates
+    from ..evaluate.model import ModelCandidates
 
     if config is None:
         raise ConfigError("--model needs --config: the model is an entry under `models` of the config")
@@ -191,9 +191,9 @@ def _model_source(config: AievConfig | None, args: argparse.Namespace, meta: dic
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from .compare import Comparison, default_compare_path
-    from .config import load_config
-    from .stage import StageSwitchSettings
+    from ..compare import Comparison, default_compare_path
+    from ..config import load_config
+    from ..stage import StageSwitchSettings
 
     config = load_config(args.config)
     settings: StageSwitchSettings = getattr(config, "stage_switch", None) or StageSwitchSettings()
@@ -212,7 +212,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 def _load(path: Path | None) -> AievConfig | None:
     if path is None:
         return None
-    from .config import load_config
+    from ..config import load_config
 
     return load_config(path)
 
@@ -225,7 +225,7 @@ def _config_source(config: AievConfig | None, benchmark: str) -> str | None:
 
 
 def _sandbox_settings(config: AievConfig | None, image: str | None) -> SandboxSettings:
-    from .config import default_sandbox_settings
+    from ..config import default_sandbox_settings
 
     settings = config.sandbox if config is not None else default_sandbox_settings()
     return settings.model_copy(update={"image": image}) if image else settings

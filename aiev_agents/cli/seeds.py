@@ -1,4 +1,4 @@
-"""``aiev seeds mine``, ``aiev seeds benchmark`` and ``aiev report``: subcommands registered on the main parser.
+"""``aiev seeds mine`` and ``aiev seeds benchmark``: subcommands registered on the main parser.
 
 Handlers import their library module on first use and raise ``AievError`` subclasses for
 user errors, which the main CLI prints.
@@ -11,21 +11,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .args import count, positive_count
+
 
 def add_commands(commands: Any) -> None:
-    """Register ``seeds mine``, ``seeds benchmark`` and ``report`` on the main parser's ``add_subparsers()``."""
-    _add_seeds(commands)
-    report = commands.add_parser("report", help="summarize a run folder into report.json and report.md")
-    report.add_argument("run_dir", type=Path, metavar="DIR", help="the --out folder of `aiev generate`")
-    report.add_argument(
-        "--top", type=_count, metavar="N", default=10, help="error messages to list (default: %(default)s)"
-    )
-    report.add_argument("--quiet", action="store_true", help="write the files without printing the report")
-    report.set_defaults(func=_cmd_report)
-
-
-def _add_seeds(commands: Any) -> None:
-    from .mining import MiningOptions  # stdlib only (~10 ms): its defaults are the help's defaults
+    """Register ``seeds mine`` and ``seeds benchmark`` on the main parser's ``add_subparsers()``."""
+    from ..mining import MiningOptions  # stdlib only (~10 ms): its defaults are the help's defaults
 
     defaults = MiningOptions()
     seeds = commands.add_parser("seeds", help="seed files")
@@ -39,22 +30,22 @@ def _add_seeds(commands: Any) -> None:
     mine.add_argument("path", metavar="PATH", help="code tree, .py file or top-level import name (e.g. json)")
     mine.add_argument("--out", required=True, type=Path, help="seeds file to write (JSONL)")
     mine.add_argument("--project", help="project name recorded in each seed (default: found from PATH)")
-    mine.add_argument("--limit", type=_count, metavar="N", help="keep at most N seeds (after --sample)")
-    mine.add_argument("--sample", type=_count, metavar="N", help="keep a reproducible random sample of N seeds")
+    mine.add_argument("--limit", type=count, metavar="N", help="keep at most N seeds (after --sample)")
+    mine.add_argument("--sample", type=count, metavar="N", help="keep a reproducible random sample of N seeds")
     mine.add_argument("--seed", type=int, default=defaults.sample_seed, metavar="S", help="random seed of --sample")
-    mine.add_argument("--min-lines", type=_count, metavar="N", default=defaults.min_lines, help="default: %(default)s")
+    mine.add_argument("--min-lines", type=count, metavar="N", default=defaults.min_lines, help="default: %(default)s")
     mine.add_argument(
         "--max-lines",
-        type=_count,
+        type=count,
         metavar="N",
         default=defaults.max_lines,
         help="longer classes go method by method (%(default)s)",
     )
-    mine.add_argument("--min-chars", type=_count, metavar="N", default=defaults.min_chars, help="default: %(default)s")
-    mine.add_argument("--max-chars", type=_count, metavar="N", default=defaults.max_chars, help="default: %(default)s")
+    mine.add_argument("--min-chars", type=count, metavar="N", default=defaults.min_chars, help="default: %(default)s")
+    mine.add_argument("--max-chars", type=count, metavar="N", default=defaults.max_chars, help="default: %(default)s")
     mine.add_argument(
         "--max-file-bytes",
-        type=_count,
+        type=count,
         metavar="N",
         default=defaults.max_file_bytes,
         help="skip larger files (%(default)s)",
@@ -75,12 +66,12 @@ def _add_seeds_benchmark(actions: Any) -> None:
     benchmark.add_argument("name", metavar="NAME", help="humaneval+, mbpp or humaneval")
     benchmark.add_argument("--out", required=True, type=Path, help="seeds file to write (JSONL)")
     benchmark.add_argument("--source", help="benchmark file (path or URL); default: the public one")
-    benchmark.add_argument("--limit", type=_positive, metavar="N", help="the first N tasks only")
+    benchmark.add_argument("--limit", type=positive_count, metavar="N", help="the first N tasks only")
     benchmark.set_defaults(func=_cmd_seeds_benchmark)
 
 
 def _cmd_seeds_mine(args: argparse.Namespace) -> int:
-    from .mining import MiningOptions, mine, write_seeds_file
+    from ..mining import MiningOptions, mine, write_seeds_file
 
     options = MiningOptions(
         min_lines=args.min_lines,
@@ -110,37 +101,10 @@ def _cmd_seeds_mine(args: argparse.Namespace) -> int:
 
 
 def _cmd_seeds_benchmark(args: argparse.Namespace) -> int:
-    from .audit import write_benchmark_seeds
-    from .evaluate.runner import load_tasks
+    from ..audit import write_benchmark_seeds
+    from ..evaluate.runner import load_tasks
 
     loaded = load_tasks(args.name, args.source, limit=args.limit)
     written = write_benchmark_seeds(loaded.tasks, args.out)
     print(f"{written} seed(s) from {loaded.name} ({loaded.source}) -> {args.out}")
     return 0
-
-
-def _cmd_report(args: argparse.Namespace) -> int:
-    from .report import REPORT_JSON, REPORT_MARKDOWN, render_markdown, write_report
-
-    report = write_report(args.run_dir, top_errors=args.top)
-    if not args.quiet:
-        print(render_markdown(report), end="")
-    print(f"wrote {args.run_dir / REPORT_JSON} and {args.run_dir / REPORT_MARKDOWN}")
-    return 0
-
-
-def _positive(text: str) -> int:
-    value = _count(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value

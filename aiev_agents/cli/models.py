@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError, ModelUnavailable
+from ..errors import ConfigError, ModelUnavailable
 
 DEFAULT_LOCAL_MODEL = "qwen2.5-coder-1.5b-instruct-q4_k_m"
 
@@ -35,7 +35,7 @@ def add_commands(commands: Any) -> None:
 
 
 def _cmd_fetch(args: argparse.Namespace) -> int:
-    from .models import fetch_model
+    from ..models import fetch_model
 
     def progress(line: str) -> None:
         print(line, file=sys.stderr)
@@ -45,7 +45,7 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    from .models import KNOWN_MODELS, cached_model_path
+    from ..models import KNOWN_MODELS, cached_model_path
 
     for name, model in sorted(KNOWN_MODELS.items()):
         path = cached_model_path(name, cache_dir=args.cache_dir)
@@ -77,11 +77,11 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _local_model(name: str, config_path: Path | None) -> tuple[Path, int]:
-    from .models import resolve_model_path
+    from ..models import resolve_model_path
 
     if config_path is None:
         return resolve_model_path(name), 8192
-    from .config import load_config
+    from ..config import load_config
 
     config = load_config(config_path)
     spec = config.models.get(name)

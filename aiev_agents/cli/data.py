@@ -11,11 +11,11 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 if TYPE_CHECKING:
-    from .curate import CurateReport, CurateSettings
-    from .sandbox.settings import SandboxSettings
+    from ..curate import CurateReport, CurateSettings
+    from ..sandbox.settings import SandboxSettings
 
 #: Mirrors ``aiev_agents.export.FORMATS`` (a test keeps the two equal) so building the parser imports nothing.
 EXPORT_FORMATS = ("openai", "sharegpt", "alpaca", "hf", "autocoder")
@@ -85,7 +85,7 @@ def _add_export(commands: Any) -> None:
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
-    from .verify import verify_dataset
+    from ..verify import verify_dataset
 
     def show(rerun: Any) -> None:
         if not rerun.passed:
@@ -105,7 +105,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
 
 def _cmd_curate(args: argparse.Namespace) -> int:
-    from .curate import curate_dataset
+    from ..curate import curate_dataset
 
     report = curate_dataset(args.dataset, args.out, _curate_settings(args), overwrite=args.overwrite)
     _print_curate(report, args.out)
@@ -113,7 +113,7 @@ def _cmd_curate(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from .export import export_dataset
+    from ..export import export_dataset
 
     result = export_dataset(args.dataset, args.format, args.out, merge=not args.keep_turns, overwrite=args.overwrite)
     stats = result.stats
@@ -128,11 +128,11 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _sandbox_settings(args: argparse.Namespace) -> SandboxSettings:
-    from .config import default_sandbox_settings
+    from ..config import default_sandbox_settings
 
     settings = default_sandbox_settings()  # AIEV_SANDBOX_IMAGE, when set, names the image
     if args.config:
-        from .config import load_config
+        from ..config import load_config
 
         settings = load_config(args.config).sandbox
     if args.image:
@@ -143,11 +143,11 @@ def _sandbox_settings(args: argparse.Namespace) -> SandboxSettings:
 def _curate_settings(args: argparse.Namespace) -> CurateSettings:
     from pydantic import ValidationError
 
-    from .curate import CurateSettings
+    from ..curate import CurateSettings
 
     settings = CurateSettings()
     if args.config:
-        from .config import load_config
+        from ..config import load_config
 
         section = getattr(load_config(args.config), "curate", None)
         if section is not None:
