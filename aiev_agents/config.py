@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from .curate.settings import CurateSettings
 from .errors import ConfigError
 from .sandbox.settings import SandboxSettings
-from .stage import StageSwitchSettings
+from .stage.settings import StageSwitchSettings
 from .verdict.settings import VerdictSettings
 from .yaml_env import interpolate, read_yaml
 

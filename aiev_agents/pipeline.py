@@ -23,8 +23,8 @@ from .llm_cache import CACHE_FILE, SqliteLLMCache
 from .manifest import RunManifest, Session, load_manifest, now_iso, save_manifest
 from .runtime_log import start_runtime_log, stop_runtime_log
 from .seeds import Seed, read_seed_files
-from .splits import SPLITS_DIR, Block, BlockSplitter
-from .stage import Decision, StageController, restart_workers, start_in_background
+from .stage.splits import SPLITS_DIR, Block, BlockSplitter
+from .stage.switch import Decision, StageController, restart_workers, start_in_background
 from .store import DialogueStore, ErrorLog
 from .transcript import Transcript, Turn
 from .workers import Agents, Backend, Cancellation, ModelGates, ThreadBackend

@@ -23,7 +23,7 @@ from typing import Any
 from .atomic import write_atomic
 from .errors import DatasetError
 from .report_markdown import render_markdown
-from .stage import stage_summary
+from .stage.switch import stage_summary
 
 logger = logging.getLogger(__name__)
 

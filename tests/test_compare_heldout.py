@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from aiev_agents.compare import Comparison, HeldOut, held_out, held_out_tests, solution_code
 from aiev_agents.config import load_config
 from aiev_agents.sandbox import testcode
 from aiev_agents.sandbox.settings import SandboxSettings
+from aiev_agents.stage.compare import Comparison, HeldOut, held_out, held_out_tests, solution_code
 
 from helpers import write_config
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from aiev_agents.splits import BlockSplitter, held_out_size, split_file, split_records
+from aiev_agents.stage.splits import BlockSplitter, held_out_size, split_file, split_records
 
 
 def record(i: int, verified: bool = True) -> dict[str, Any]:

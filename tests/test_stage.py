@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 
 from aiev_agents.cli import main
-from aiev_agents.compare import Comparison, held_out_tests, solution_code
 from aiev_agents.config import AievConfig, load_config
 from aiev_agents.sandbox.settings import SandboxSettings
-from aiev_agents.splits import Block, BlockSplitter
 from aiev_agents.stage import StageController, StageSwitchSettings, config_for_stage, decide
+from aiev_agents.stage.compare import Comparison, held_out_tests, solution_code
+from aiev_agents.stage.splits import Block, BlockSplitter
 from aiev_agents.testing import ScriptedReply, ScriptedServer
 
 from helpers import host_ca_bundle

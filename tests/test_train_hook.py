@@ -19,8 +19,8 @@ from aiev_agents.config import load_config
 from aiev_agents.errors import ConfigError
 from aiev_agents.sandbox.settings import SandboxSettings
 from aiev_agents.stage import StageController, StageSwitchSettings, stage_markdown, stage_summary
+from aiev_agents.stage.train_hook import train_argv
 from aiev_agents.testing import ScriptedReply, ScriptedServer
-from aiev_agents.train_hook import train_argv
 
 #: The train command the tests run: it reads the train split, writes `trained-<block>` into the student's
 #: state folder (the scripted student reads it), and can fail, or wait until generation has gone on.

@@ -191,9 +191,9 @@ def _model_source(config: AievConfig | None, args: argparse.Namespace, meta: dic
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from ..compare import Comparison, default_compare_path
     from ..config import load_config
-    from ..stage import StageSwitchSettings
+    from ..stage.compare import Comparison, default_compare_path
+    from ..stage.settings import StageSwitchSettings
 
     config = load_config(args.config)
     settings: StageSwitchSettings = getattr(config, "stage_switch", None) or StageSwitchSettings()

@@ -27,9 +27,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .atomic import write_atomic
-from .errors import DatasetError
-from .store import append_line
+from ..atomic import write_atomic
+from ..errors import DatasetError
+from ..store import append_line
 
 logger = logging.getLogger(__name__)
 

@@ -37,12 +37,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .codeblocks import split_program
-from .config import AievConfig
-from .errors import ConfigError, ModelUnavailable
-from .evaluate.sanitize import source_of
-from .sandbox import testcode
-from .sandbox.settings import SandboxSettings
+from ..codeblocks import split_program
+from ..config import AievConfig
+from ..errors import ConfigError, ModelUnavailable
+from ..evaluate.sanitize import source_of
+from ..sandbox import testcode
+from ..sandbox.settings import SandboxSettings
 from .splits import read_split
 
 logger = logging.getLogger(__name__)
@@ -184,7 +184,7 @@ class Comparison:
             SandboxUnavailable: Docker or the image cannot be used.
             ModelUnavailable: A model failed on every problem.
         """
-        from .sandbox.pool import SandboxPool
+        from ..sandbox.pool import SandboxPool
 
         started, started_at = time.perf_counter(), _now()
         problems, skipped = held_out(read_split(split))
@@ -252,7 +252,7 @@ class Comparison:
     def _agent(self, name: str) -> Any:
         agents: dict[str, Any] = self._local.__dict__.setdefault("agents", {})
         if name not in agents:
-            from .roles import resolve_role_class
+            from ..roles import resolve_role_class
 
             role_class = resolve_role_class("programmer", self.config.roles.programmer.class_path)
             agents[name] = role_class.from_config(self.config, role="programmer", model=name)

@@ -1,22 +1,6 @@
-"""The stage switch: after each block of new samples, does the student beat the teacher?
+"""The switch controller of ``stage: auto``: after each block, compare, maybe train, decide.
 
-``stage: teaching`` and ``stage: self_learning`` fix who plays the roles. With
-``stage: auto`` the run starts in the teaching stage and, after each finished block (see
-:mod:`aiev_agents.splits`), :class:`StageController` has the teacher and the student solve
-the block's held-out problems (:mod:`aiev_agents.compare`). When the student's pass@1
-exceeds the teacher's by more than ``stage_switch.margin`` (0.0: strictly higher), the
-roles switch to the student from the next block on. Every decision, with both scores, is
-kept in ``stage.json`` in the run folder, so a resumed run starts in the stage it reached.
-
-As in the paper, the student can be fine-tuned on the block's train part first:
-``stage_switch.train_command`` (:mod:`aiev_agents.train_hook`) runs before the comparison,
-with generation paused (``train_mode: wait``) or going on in the current stage
-(``overlap``). A failed training leaves the block undecided; a compared model that is
-down postpones the comparison to the next block. Both are kept in ``stage.json`` and are
-retried at the next block boundary and at the next start of a run on the folder.
-The fine-tuned student must be served under the ``student`` entry (the command's job).
-
-Cheap to import: no AG2, no Docker until a comparison runs.
+See :mod:`aiev_agents.stage` for the whole story.
 """
 
 from __future__ import annotations
@@ -30,14 +14,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .atomic import write_atomic
-from .errors import ConfigError, ModelUnavailable
-from .train_hook import TrainCommand, TrainRun, parse_command
+from ..atomic import write_atomic
+from ..errors import ConfigError, ModelUnavailable
+from .settings import StageSwitchSettings
+from .train_hook import TrainCommand, TrainRun
 
 if TYPE_CHECKING:
-    from .config import AievConfig
+    from ..config import AievConfig
     from .splits import Block
 
 __all__ = [
@@ -61,46 +46,6 @@ StageName = Literal["teaching", "self_learning"]
 AUTO = "auto"
 TEACHING: StageName = "teaching"
 SELF_LEARNING: StageName = "self_learning"
-
-
-class StageSwitchSettings(BaseModel):
-    """The ``stage_switch:`` section of a config: blocks, held-out share, switch rule."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    block_size: int = Field(2000, ge=2, description="New verified samples per block (the paper: 2,000).")
-    test_fraction: float = Field(0.1, gt=0, lt=1, description="Share of a block held out for the comparison (1:9).")
-    margin: float = Field(
-        0.0,
-        ge=0,
-        le=1,
-        description="The student must beat the teacher's pass@1 by more than this (0.0: strictly higher).",
-    )
-    compare_workers: int = Field(1, ge=1, description="Held-out problems solved at once during a comparison.")
-    teacher_model: str = Field("teacher", min_length=1, description="Entry under `models` that teaches.")
-    student_model: str = Field("student", min_length=1, description="Entry under `models` that learns.")
-    train_command: str | None = Field(
-        None,
-        description="Command line run at each block boundary before the comparison, split like a shell would "
-        "but run without one; `{train}`, `{test}`, `{block}` and `{out}` in its arguments become the block's "
-        "train split, test split, number and the run folder. A failure leaves the block undecided. "
-        "Unset: no training here.",
-    )
-    train_mode: Literal["wait", "overlap"] = Field(
-        "wait",
-        description="`wait`: generation pauses until training and comparison are done; `overlap`: they run in "
-        "the background while workers go on in the current stage, and a switch applies when they finish.",
-    )
-    train_timeout_s: float | None = Field(
-        None, gt=0, description="Seconds the train command may run before it is stopped (a failure); null: no limit."
-    )
-
-    @field_validator("train_command")
-    @classmethod
-    def _command_splits(cls, value: str | None) -> str | None:
-        if value is not None:
-            parse_command(value)
-        return value
 
 
 class Decision(BaseModel):
@@ -400,7 +345,7 @@ def restart_workers(run: Any, backend: Any, workers: list[Any], stage_config: Ai
     until nothing runs, then call this. ``run`` is the ``_Run`` (its generation gets the
     new config and model gates; its cache is reused).
     """
-    from .workers import ModelGates
+    from ..workers import ModelGates
 
     count = len(workers)
     backend.close(list(workers))
