@@ -17,7 +17,6 @@ from typing import Any
 
 from ._version import __version__
 from .config import AievConfig
-from .dialogue import run_dialogue
 from .errors import ConfigError, ModelUnavailable, SeedError
 from .llm_cache import CACHE_FILE, SqliteLLMCache
 from .manifest import RunManifest, Session, load_manifest, now_iso, save_manifest
@@ -27,7 +26,7 @@ from .stage.splits import SPLITS_DIR, Block, BlockSplitter
 from .stage.switch import Decision, StageController, restart_workers, start_in_background
 from .store import DialogueStore, ErrorLog
 from .transcript import Transcript, Turn
-from .workers import Agents, Backend, Cancellation, ModelGates, ThreadBackend
+from .workers import Agents, Backend, Cancellation, ModelGates, ThreadBackend, run_one
 
 logger = logging.getLogger(__name__)
 
@@ -155,21 +154,9 @@ class Generation:
 
         ``cancel``, once set, abandons it (``DialogueAbandoned``) at its next model call or sandbox run.
         """
-        transcript = run_dialogue(
-            seed,
-            questioner=agents.questioner,
-            programmer=agents.programmer,
-            executor=agents.executor,
-            max_rounds=self.config.dialogue.max_rounds,
-            stage=self.config.stage,
-            on_turn=self.events.on_turn,
-            model_gate=self.gates if cancel is None else cancel.gate(lambda agent: self.gates(agent)),
-            extras=agents.extras,
-            verdict=self.config.dialogue.verdict,
-            cancel=cancel.event if cancel is not None else None,
-        )
-        transcript.config_hash = self.config.config_hash()
-        return transcript
+        gate = self.gates if cancel is None else cancel.gate(lambda agent: self.gates(agent))
+        on_turn, event = self.events.on_turn, cancel.event if cancel is not None else None
+        return run_one(seed, agents, self.config, model_gate=gate, on_turn=on_turn, cancel=event)
 
     def start_workers(self, count: int, cache: Any = None) -> list[Agents]:
         """Build and start ``count`` workers' agents; their sandboxes start in parallel."""

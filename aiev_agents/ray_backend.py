@@ -32,10 +32,10 @@ class _DialogueWorker:
     """The body of one Ray actor: a worker's agents and sandbox on some node."""
 
     def __init__(self, config: Any, cache_path: str | None) -> None:
-        from .pipeline import Generation, GenerationOptions
-        from .workers import Agents
+        from .workers import Agents, ModelGates
 
-        self.generation = Generation(config, options=GenerationOptions())
+        self.config = config
+        self.gates = ModelGates(config)
         cache = SqliteLLMCache(cache_path) if cache_path else None
         self.agents = Agents.from_config(config, cache)
 
@@ -45,8 +45,10 @@ class _DialogueWorker:
 
     def run(self, seed: dict[str, Any]) -> tuple[str, Any]:
         """``("ok", record)`` or ``("model_error", message)``: plain data crosses the wire."""
+        from .workers import run_one
+
         try:
-            transcript = self.generation.run_one(Seed.model_validate(seed), self.agents)
+            transcript = run_one(Seed.model_validate(seed), self.agents, self.config, model_gate=self.gates)
         except ModelUnavailable as exc:
             return "model_error", str(exc)
         return "ok", transcript.to_dict()

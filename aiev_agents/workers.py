@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from .config import AievConfig
+from .dialogue import run_dialogue
 from .llm_cache import SqliteLLMCache
 from .roles import ExecutorAgent, ProgrammerAgent, QuestionerAgent, resolve_role_class
 from .seeds import Seed
@@ -54,6 +55,36 @@ def build_role(config: AievConfig, name: str) -> Any:
     entry = getattr(config.roles, name)
     role_class = resolve_role_class(name, entry.class_path)
     return role_class.from_config(config, role=name)
+
+
+def run_one(
+    seed: Seed,
+    agents: Agents,
+    config: AievConfig,
+    *,
+    model_gate: Callable[[Any], AbstractContextManager[Any]] | None = None,
+    on_turn: Callable[[Any], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> Transcript:
+    """One dialogue with a worker's agents, stamped with the config hash: what threads and Ray actors run.
+
+    ``cancel``, once set, abandons it (``DialogueAbandoned``) at its next model call or sandbox run.
+    """
+    transcript = run_dialogue(
+        seed,
+        questioner=agents.questioner,
+        programmer=agents.programmer,
+        executor=agents.executor,
+        max_rounds=config.dialogue.max_rounds,
+        stage=config.stage,
+        on_turn=on_turn,
+        model_gate=model_gate,
+        extras=agents.extras,
+        verdict=config.dialogue.verdict,
+        cancel=cancel,
+    )
+    transcript.config_hash = config.config_hash()
+    return transcript
 
 
 class ModelGates:
