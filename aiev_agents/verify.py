@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .atomic import write_atomic
 from .codeblocks import split_program
-from .curate import dataset_records, resolve_dataset
+from .curate.curator import dataset_records, resolve_dataset
 from .errors import DatasetError
 from .sandbox.settings import SandboxSettings
 from .transcript import ExecutionResult, Transcript

@@ -43,12 +43,14 @@ def _is_type_checking(node: ast.If) -> bool:
     )
 
 
-def _import_nodes(tree: ast.AST):
+def _import_nodes(tree: ast.AST, *, module_level_only: bool = False):
     stack = [tree]
     while stack:
         node = stack.pop()
         if isinstance(node, ast.If) and _is_type_checking(node):
             stack.extend(node.orelse)
+            continue
+        if module_level_only and isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
             continue
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             yield node
@@ -68,10 +70,11 @@ def _targets(node: ast.AST, name: str, is_pkg: bool) -> list[str]:
     return [mod] + [f"{mod}.{alias.name}" for alias in node.names]
 
 
-def _edges(name: str, path: Path, modules: dict[str, Path]) -> set[str]:
+def _edges(name: str, path: Path, modules: dict[str, Path], *, module_level_only: bool = False) -> set[str]:
     is_pkg = path.name == "__init__.py"
     out: set[str] = set()
-    for node in _import_nodes(ast.parse(path.read_text(encoding="utf-8"))):
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in _import_nodes(tree, module_level_only=module_level_only):
         for target in _targets(node, name, is_pkg):
             if target not in modules:
                 continue
@@ -86,9 +89,10 @@ def _edges(name: str, path: Path, modules: dict[str, Path]) -> set[str]:
     return out
 
 
-def import_graph() -> dict[str, set[str]]:
+def import_graph(*, module_level_only: bool = False) -> dict[str, set[str]]:
+    """Module -> the package's modules it imports (``module_level_only``: what importing it runs)."""
     modules = _modules()
-    return {name: _edges(name, path, modules) for name, path in modules.items()}
+    return {name: _edges(name, path, modules, module_level_only=module_level_only) for name, path in modules.items()}
 
 
 def _reach(graph: dict[str, set[str]], start: str) -> set[str]:
@@ -159,6 +163,28 @@ def test_a_cycle_is_reported_with_its_path():
     graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
     assert _sccs(graph) == [["a", "b", "c"]]
     assert _cycle_path(graph, ["a", "b", "c"]) == "a -> b -> c -> a"
+
+
+#: Besides settings modules and (light) package inits, what loading a config may import: errors,
+#: ${ENV} interpolation, the train command's parser (validates stage_switch.train_command) and
+#: the benchmark sources' defaults.
+CONFIG_MAY_IMPORT = {
+    f"{PKG}.config",
+    f"{PKG}.errors",
+    f"{PKG}.yaml_env",
+    f"{PKG}.stage.train_hook",
+    f"{PKG}.benchmarks",
+}
+
+
+def test_config_imports_only_settings():
+    graph = import_graph(module_level_only=True)
+    packages = {name for name, path in _modules().items() if path.name == "__init__.py"}
+    reached = _reach(graph, f"{PKG}.config")
+    behaviour = sorted(
+        name for name in reached if name not in CONFIG_MAY_IMPORT | packages and not name.endswith(".settings")
+    )
+    assert not behaviour, f"importing {PKG}.config runs more than settings: {behaviour}"
 
 
 AG2_FREE = [

@@ -105,7 +105,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
 
 def _cmd_curate(args: argparse.Namespace) -> int:
-    from ..curate import curate_dataset
+    from ..curate.curator import curate_dataset
 
     report = curate_dataset(args.dataset, args.out, _curate_settings(args), overwrite=args.overwrite)
     _print_curate(report, args.out)
@@ -143,7 +143,7 @@ def _sandbox_settings(args: argparse.Namespace) -> SandboxSettings:
 def _curate_settings(args: argparse.Namespace) -> CurateSettings:
     from pydantic import ValidationError
 
-    from ..curate import CurateSettings
+    from ..curate.settings import CurateSettings
 
     settings = CurateSettings()
     if args.config:

@@ -23,7 +23,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..atomic import atomic_writer
-from ..curate import dataset_records, resolve_dataset
+from ..curate.curator import dataset_records, resolve_dataset
 from ..curate.report import REPORT_JSON, CurateReport, load_report
 from ..errors import DatasetError
 from ..transcript import Transcript

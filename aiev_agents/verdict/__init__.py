@@ -10,9 +10,25 @@ A program is verified when its run exited 0 and every enabled gate holds:
 
 What is test code and what is solution code is decided in one place,
 :mod:`aiev_agents.sandbox.testcode` (it also runs inside the sandbox).
+
+``import aiev_agents.verdict`` loads only the settings (what a config needs); the gates are
+imported on first use.
 """
 
-from .gates import GATES, Gate, judge
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from .settings import VerdictSettings
 
+if TYPE_CHECKING:
+    from .gates import GATES, Gate, judge
+
 __all__ = ["GATES", "Gate", "VerdictSettings", "judge"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("GATES", "Gate", "judge"):
+        return getattr(importlib.import_module("aiev_agents.verdict.gates"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
