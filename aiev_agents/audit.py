@@ -27,16 +27,17 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
 
 from .atomic import write_atomic
 from .benchmarks import BenchmarkTask, problem_statement
+from .clock import utc_now
 from .errors import DatasetError, SeedError
 from .evaluate.execute import DEFAULT_TIMEOUT_S, Checker, checker_for, eval_sandbox_settings
 from .evaluate.humaneval_plus import default_oracle_cache_dir
 from .evaluate.runner import load_tasks
+from .jsonl import dumps_line, numbered_records
 from .sandbox.settings import SandboxSettings
 from .sandbox.testcode import solution_only
 
@@ -108,7 +109,7 @@ def write_benchmark_seeds(tasks: Iterable[BenchmarkTask], out: str | Path) -> in
     """
     path = Path(out)
     seeds = benchmark_seeds(tasks)
-    text = "".join(json.dumps(seed, ensure_ascii=False) + "\n" for seed in seeds)
+    text = "".join(dumps_line(seed) for seed in seeds)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(path, text)
@@ -152,7 +153,7 @@ def audit(
             the files cannot be written.
         SandboxUnavailable: Docker or the image cannot be used.
     """
-    started, started_at = time.perf_counter(), _now()
+    started, started_at = time.perf_counter(), utc_now()
     folder = Path(run_dir)
     dataset = folder / DIALOGUES_FILE
     if not dataset.is_file():
@@ -240,21 +241,8 @@ def plan(dataset: Path, tasks: dict[str, BenchmarkTask]) -> tuple[list[AuditRow]
 
 
 def _records(dataset: Path) -> Iterable[tuple[int, dict[str, Any] | None]]:
-    try:
-        with dataset.open(encoding="utf-8") as handle:
-            for line_no, line in enumerate(handle, start=1):
-                if line.strip():
-                    yield line_no, _record(line)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DatasetError(f"cannot read {dataset}: {exc}") from exc
-
-
-def _record(line: str) -> dict[str, Any] | None:
-    try:
-        data = json.loads(line)
-    except json.JSONDecodeError:
-        return None
-    return data if isinstance(data, dict) and data.get("id") not in (None, "") else None
+    for line_no, record in numbered_records(dataset, warn=False):
+        yield line_no, record if record is not None and record.get("id") not in (None, "") else None
 
 
 def label(
@@ -413,7 +401,3 @@ def _write(path: Path, text: str) -> None:
         write_atomic(path, text)
     except OSError as exc:
         raise DatasetError(f"cannot write {path}: {exc.strerror or exc}") from exc
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import json
 import logging
 import re
 import urllib.error
@@ -20,19 +19,14 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
+from .data.sources import BENCHMARK_NAMES, HUMANEVAL_PLUS_URL, MBPP_URL, PACKAGE_SOURCE
 from .errors import DatasetError
+from .jsonl import strict_records
 
 logger = logging.getLogger(__name__)
 
-BenchmarkName = Literal["humaneval", "humaneval_plus", "mbpp"]
-BENCHMARK_NAMES: tuple[BenchmarkName, ...] = ("humaneval", "humaneval_plus", "mbpp")
-PACKAGE_SOURCE = "package"
-HUMANEVAL_PLUS_URL = (
-    "https://github.com/evalplus/humanevalplus_release/releases/download/v0.1.10/HumanEvalPlus.jsonl.gz"
-)
-MBPP_URL = "https://raw.githubusercontent.com/google-research/google-research/master/mbpp/mbpp.jsonl"
 DOWNLOAD_TIMEOUT_S = 60.0
 _GZIP_MAGIC = b"\x1f\x8b"
 _MBPP_CALL = re.compile(r"assert\s+(?:not\s+)?\(?\s*(?:math\.isclose\()?\s*(?:set\()?([A-Za-z_]\w*)\s*\(")
@@ -145,7 +139,7 @@ def read_jsonl_source(source: str | Path, *, cache_dir: Path | None = None) -> I
             gzipped = probe.read(2) == _GZIP_MAGIC
         opener = gzip.open if gzipped else open
         with opener(path, "rt", encoding="utf-8") as handle:
-            yield from _json_lines(handle, str(source))
+            yield from strict_records(handle, str(source))
     except (OSError, EOFError, UnicodeDecodeError) as exc:
         raise DatasetError(f"cannot read benchmark file {source}: {exc}; check the path or URL") from exc
 
@@ -155,19 +149,6 @@ def default_cache_dir() -> Path:
     from platformdirs import user_cache_dir
 
     return Path(user_cache_dir("aiev-agents")) / "benchmarks"
-
-
-def _json_lines(handle: Any, name: str) -> Iterator[dict[str, Any]]:
-    for line_no, line in enumerate(handle, start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DatasetError(f"{name}:{line_no} is not valid JSON ({exc.msg})") from exc
-        if not isinstance(row, dict):
-            raise DatasetError(f"{name}:{line_no} is not a JSON object")
-        yield row
 
 
 def _local_path(source: str | Path, cache_dir: Path | None) -> Path:

@@ -12,11 +12,11 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from datetime import datetime, timezone
 from typing import Any
 
 import openai
 
+from .clock import utc_now
 from .codeblocks import split_program
 from .errors import ConfigError, ContextExceeded, DialogueAbandoned, ModelUnavailable, is_context_overflow
 from .roles.executor import ExecutorAgent, format_execution
@@ -275,7 +275,7 @@ def run_dialogue(
         verdict = verdict.model_copy(update={"mutation": False})
     seed = Seed.coerce(seed)
     rounds_limit = max_rounds if max_rounds is not None else DEFAULT_MAX_ROUNDS
-    started_at, started = _now(), time.perf_counter()
+    started_at, started = utc_now("milliseconds"), time.perf_counter()
     usage_before = {agent.name: _usage(agent) for agent in (*extras, questioner, programmer)}
 
     dialogue = _Dialogue(seed, questioner, programmer, executor, on_turn, model_gate, extras, cancel)
@@ -317,7 +317,7 @@ def run_dialogue(
         },
         timings=Timings(
             started_at=started_at,
-            ended_at=_now(),
+            ended_at=utc_now("milliseconds"),
             wall_s=round(time.perf_counter() - started, 4),
             model_s=round(dialogue.model_s, 4),
             execution_s=round(dialogue.execution_s, 4),
@@ -427,7 +427,3 @@ def _model_error_message(agent: Any, exc: Exception) -> str:
         f"the model of '{agent.name}' ({_model_name(agent)}){base_url} failed: {exc}; "
         "check that the server is running and that base_url, the model name and the API key are right"
     )
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")

@@ -8,22 +8,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .atomic import write_atomic
+from .clock import utc_now
 from .errors import ConfigError
 from .transcript import Usage
 
 MANIFEST_FILE = "run.json"
 MANIFEST_SCHEMA = 1
-
-
-def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
 class Counts(BaseModel):
@@ -57,8 +53,8 @@ class RunManifest(BaseModel):
     code_version: str
     stage: str
     models: dict[str, str]
-    started_at: str = Field(default_factory=now_iso)
-    updated_at: str = Field(default_factory=now_iso)
+    started_at: str = Field(default_factory=lambda: utc_now("milliseconds"))
+    updated_at: str = Field(default_factory=lambda: utc_now("milliseconds"))
     counts: Counts = Field(default_factory=Counts)
     ledger: dict[str, dict[str, Usage]] = Field(default_factory=dict)
     sessions: list[Session] = Field(default_factory=list)
@@ -117,5 +113,5 @@ def load_manifest(out_dir: Path) -> RunManifest | None:
 def save_manifest(manifest: RunManifest, out_dir: Path) -> None:
     """Write the manifest atomically (temporary file, fsync, rename)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    manifest.updated_at = now_iso()
+    manifest.updated_at = utc_now("milliseconds")
     write_atomic(out_dir / MANIFEST_FILE, manifest.model_dump_json(by_alias=True, indent=2))

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import ast
 import hashlib
-import json
 import logging
 import os
 import random
@@ -27,6 +26,7 @@ from typing import Any, Literal, cast
 
 from .atomic import atomic_writer
 from .errors import SeedError
+from .jsonl import dumps_line
 from .source_tree import SourceTree, iter_source_files, resolve_source
 
 logger = logging.getLogger(__name__)
@@ -206,7 +206,7 @@ def write_seeds_file(snippets: Iterable[MinedSnippet], out: str | os.PathLike[st
         count = 0
         with atomic_writer(path) as handle:
             for snippet in snippets:
-                handle.write(json.dumps(snippet.to_seed(), ensure_ascii=False) + "\n")
+                handle.write(dumps_line(snippet.to_seed()))
                 count += 1
         return count
     except OSError as exc:

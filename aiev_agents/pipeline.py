@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from ._version import __version__
+from .clock import utc_now
 from .config import AievConfig
 from .errors import ConfigError, ModelUnavailable, SeedError
 from .llm_cache import CACHE_FILE, SqliteLLMCache
-from .manifest import RunManifest, Session, load_manifest, now_iso, save_manifest
+from .manifest import RunManifest, Session, load_manifest, save_manifest
 from .runtime_log import start_runtime_log, stop_runtime_log
 from .seeds import Seed, read_seed_files
 from .stage.splits import SPLITS_DIR, Block, BlockSplitter
@@ -143,7 +144,7 @@ class Generation:
                 summary.stop_reason = f"failed: {type(exc).__name__}"
             raise
         finally:
-            manifest.sessions[-1].ended_at = now_iso()
+            manifest.sessions[-1].ended_at = utc_now("milliseconds")
             manifest.sessions[-1].status = summary.stop_reason
             save_manifest(manifest, out)
             summary.report_path = _write_report(out)
@@ -202,7 +203,7 @@ class Generation:
                 manifest.sessions = previous.sessions
         manifest.recount(store.records(), errors.count())
         options = {k: v for k, v in vars(self.options).items() if v is not None and k != "cache_path"}
-        manifest.sessions.append(Session(started_at=now_iso(), options=options))
+        manifest.sessions.append(Session(started_at=utc_now("milliseconds"), options=options))
         save_manifest(manifest, out)
         return manifest
 

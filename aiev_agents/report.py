@@ -22,6 +22,7 @@ from typing import Any
 
 from .atomic import write_atomic
 from .errors import DatasetError
+from .jsonl import numbered_records
 from .report_markdown import render_markdown
 from .stage.switch import stage_summary
 
@@ -292,25 +293,11 @@ def write_report(out_dir: str | os.PathLike[str], *, top_errors: int = DEFAULT_T
 def _json_lines(path: Path, run: RunRecords) -> Iterator[dict[str, Any]]:
     if not path.is_file():
         return
-    try:
-        with path.open(encoding="utf-8", errors="replace") as handle:
-            for line_no, line in enumerate(handle, start=1):
-                record = _parse(line)
-                if record is None and line.strip():
-                    run.skipped_lines += 1
-                    logger.warning("%s:%d is not a whole record; skipped", path, line_no)
-                elif record is not None:
-                    yield record
-    except OSError as exc:
-        raise DatasetError(f"cannot read {path}: {exc.strerror or exc}") from exc
-
-
-def _parse(line: str) -> dict[str, Any] | None:
-    try:
-        record = json.loads(line)
-    except json.JSONDecodeError:
-        return None
-    return record if isinstance(record, dict) else None
+    for _, record in numbered_records(path, errors="replace"):
+        if record is None:
+            run.skipped_lines += 1
+        else:
+            yield record
 
 
 def _slim(record: Mapping[str, Any]) -> dict[str, Any]:

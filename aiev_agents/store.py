@@ -6,13 +6,13 @@ crash can leave at most a torn last line, never a half-written record in the mid
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 from collections.abc import Iterator
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+
+from .clock import utc_now
+from .jsonl import append_record, read_records, repair_torn_tail
 
 logger = logging.getLogger(__name__)
 
@@ -30,37 +30,21 @@ class DialogueStore:
 
     def repair(self) -> int:
         """Cut a torn last line left by a crash; returns the bytes removed."""
-        if not self.path.exists():
-            return 0
-        with self.path.open("rb+") as handle:
-            data = handle.read()
-            if not data or data.endswith(b"\n"):
-                return 0
-            keep = data.rfind(b"\n") + 1
-            handle.truncate(keep)
-        logger.warning("%s ended in a torn line (%d bytes); removed", self.path, len(data) - keep)
-        return len(data) - keep
+        return repair_torn_tail(self.path)
 
     def existing_ids(self) -> set[str]:
         """Ids of the whole records already on disk (a torn last line is ignored)."""
         return {str(record["id"]) for record in self.records() if "id" in record}
 
     def records(self) -> Iterator[dict[str, Any]]:
-        """The stored records in order; a line that is not whole JSON is skipped with a warning."""
+        """The stored records in order; a line that is not a whole JSON object is skipped with a warning."""
         if not self.path.exists():
             return
-        with self.path.open(encoding="utf-8") as handle:
-            for line_no, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    yield json.loads(line)
-                except json.JSONDecodeError:
-                    logger.warning("%s:%d is not a whole record; skipped", self.path, line_no)
+        yield from read_records(self.path)
 
     def append(self, record: dict[str, Any]) -> None:
         """Write one record as one line, flushed and fsynced before returning."""
-        append_line(self.path, record)
+        append_record(self.path, record)
 
 
 class ErrorLog:
@@ -84,16 +68,6 @@ class ErrorLog:
             "seed": seed_data,
             "error_type": type(error).__name__,
             "error": str(error),
-            "at": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+            "at": utc_now("milliseconds"),
         }
-        append_line(self.path, record)
-
-
-def append_line(path: Path, record: dict[str, Any]) -> None:
-    """Append ``record`` as one JSON line in one write, flushed and fsynced."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    line = json.dumps(record, ensure_ascii=False) + "\n"
-    with path.open("a", encoding="utf-8") as handle:
-        handle.write(line)
-        handle.flush()
-        os.fsync(handle.fileno())
+        append_record(self.path, record)

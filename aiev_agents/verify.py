@@ -14,13 +14,13 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .atomic import write_atomic
+from .clock import utc_now
 from .codeblocks import split_program
 from .curate.curator import dataset_records, resolve_dataset
 from .errors import DatasetError
@@ -118,7 +118,7 @@ def verify_dataset(
     settings = settings or SandboxSettings()
     started = time.perf_counter()
     report = VerifyReport(
-        created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        created_at=utc_now(),
         source=str(resolve_dataset(source)),
         image=settings.image,
     )

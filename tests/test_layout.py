@@ -166,14 +166,15 @@ def test_a_cycle_is_reported_with_its_path():
 
 
 #: Besides settings modules and (light) package inits, what loading a config may import: errors,
-#: ${ENV} interpolation, the train command's parser (validates stage_switch.train_command) and
-#: the benchmark sources' defaults.
+#: ${ENV} interpolation, the train command's parser (validates stage_switch.train_command),
+#: the benchmark sources' defaults (constants) and the clock the train hook stamps runs with.
 CONFIG_MAY_IMPORT = {
     f"{PKG}.config",
     f"{PKG}.errors",
     f"{PKG}.yaml_env",
     f"{PKG}.stage.train_hook",
-    f"{PKG}.benchmarks",
+    f"{PKG}.data.sources",
+    f"{PKG}.clock",
 }
 
 

@@ -5,12 +5,10 @@ See :mod:`aiev_agents.curate` for the order of the filters.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,7 +17,9 @@ from pydantic import ValidationError
 
 from ..atomic import atomic_writer
 from ..benchmarks import BenchmarkTask, load_benchmark
+from ..clock import utc_now
 from ..errors import DatasetError
+from ..jsonl import dumps_line, numbered_records
 from ..store import DIALOGUES_FILE
 from ..transcript import Transcript
 from .report import REPORT_JSON, BenchmarkInfo, CurateReport, FilterCount, Match, Removal, load_report
@@ -69,14 +69,7 @@ def dataset_records(path: str | Path) -> Iterator[tuple[int, dict[str, Any] | No
     Raises:
         DatasetError: The dataset is missing or cannot be read.
     """
-    file = resolve_dataset(path)
-    try:
-        with file.open(encoding="utf-8") as handle:
-            for line_no, line in enumerate(handle, start=1):
-                if line.strip():
-                    yield line_no, _json_object(line, file, line_no)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DatasetError(f"cannot read {file}: {exc}") from exc
+    return numbered_records(resolve_dataset(path))
 
 
 def load_benchmarks(
@@ -274,7 +267,7 @@ def curate_dataset(
     curator = Curator(settings, tasks or ())
     removed = _write_kept(curator, source_file, target)
     report = CurateReport(
-        created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        created_at=utc_now(),
         source=str(source_file),
         output=str(target),
         input_records=curator.read,
@@ -297,7 +290,7 @@ def _write_kept(curator: Curator, source_file: Path, target: Path) -> list[Remov
         for line, record in dataset_records(source_file):
             removal = curator.review(line, record)
             if removal is None:
-                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+                handle.write(dumps_line(record))
             else:
                 removed.append(removal)
     return removed
@@ -315,12 +308,3 @@ def _infos_from(tasks: list[BenchmarkTask]) -> list[BenchmarkInfo]:
     for task in tasks:
         counts[task.benchmark] = counts.get(task.benchmark, 0) + 1
     return [BenchmarkInfo(name=name, source="(given)", tasks=count) for name, count in counts.items()]
-
-
-def _json_object(line: str, file: Path, line_no: int) -> dict[str, Any] | None:
-    try:
-        value = json.loads(line)
-    except json.JSONDecodeError:
-        logger.warning("%s:%d is not valid JSON; skipped", file, line_no)
-        return None
-    return value if isinstance(value, dict) else None

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ..benchmarks import HUMANEVAL_PLUS_URL, MBPP_URL, PACKAGE_SOURCE
+from ..data.sources import HUMANEVAL_PLUS_URL, MBPP_URL, PACKAGE_SOURCE
 
 DecontamField = Literal["problem", "code"]
 _BOTH_FIELDS: tuple[DecontamField, ...] = ("problem", "code")

@@ -20,13 +20,15 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from ..atomic import write_atomic
-from ..benchmarks import PACKAGE_SOURCE, BenchmarkTask, load_benchmark
+from ..benchmarks import BenchmarkTask, load_benchmark
+from ..clock import utc_now
+from ..data.sources import PACKAGE_SOURCE
 from ..errors import DatasetError
+from ..jsonl import dumps_line
 from ..sandbox.settings import SandboxSettings
 from .candidates import CandidateSource
 from .execute import DEFAULT_TIMEOUT_S, Checker, Verdict, checker_for, eval_sandbox_settings
@@ -164,7 +166,7 @@ class Evaluation:
         """
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        started, started_at = time.perf_counter(), _now()
+        started, started_at = time.perf_counter(), utc_now()
         jobs = source.plan(self.benchmark.tasks)
         workers = max(1, min(self.options.workers, len(jobs) or 1))
         with _pool_for(pool, self.settings, workers) as sandboxes:
@@ -184,7 +186,7 @@ class Evaluation:
             sandbox_image=self.settings.image,
             unknown_task_ids=list(getattr(source, "unknown_task_ids", [])),
             started_at=started_at,
-            ended_at=_now(),
+            ended_at=utc_now(),
             wall_s=round(time.perf_counter() - started, 3),
         )
         _write_text(out / SUMMARY_FILE, json.dumps(summary, indent=2) + "\n")
@@ -204,7 +206,7 @@ class Evaluation:
                 for future in as_completed(futures):
                     result = future.result()
                     results.append(result)
-                    stream.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
+                    stream.write(dumps_line(result.to_dict()))
                     stream.flush()
                     if self.on_result is not None:
                         self.on_result(result)
@@ -312,7 +314,7 @@ def _order_key(order: dict[str, int]) -> Callable[[SampleResult], tuple[int, int
 
 
 def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
-    _write_text(path, "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
+    _write_text(path, "".join(dumps_line(row) for row in rows))
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -320,7 +322,3 @@ def _write_text(path: Path, text: str) -> None:
         write_atomic(path, text)
     except OSError as exc:
         raise DatasetError(f"cannot write {path}: {exc.strerror or exc}") from exc
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")

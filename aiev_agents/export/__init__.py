@@ -26,6 +26,7 @@ from ..atomic import atomic_writer
 from ..curate.curator import dataset_records, resolve_dataset
 from ..curate.report import REPORT_JSON, CurateReport, load_report
 from ..errors import DatasetError
+from ..jsonl import dumps_line
 from ..transcript import Transcript
 from .card import ExportStats, render_card
 from .formats import (
@@ -161,7 +162,7 @@ def _write_jsonl(
 ) -> Path:
     with atomic_writer(path) as handle:
         for transcript in transcripts:
-            handle.write(json.dumps(make_row(transcript), ensure_ascii=False) + "\n")
+            handle.write(dumps_line(make_row(transcript)))
     return path
 
 

@@ -31,12 +31,12 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..clock import utc_now
 from ..codeblocks import split_program
 from ..config import AievConfig
 from ..errors import ConfigError, ModelUnavailable
@@ -186,7 +186,7 @@ class Comparison:
         """
         from ..sandbox.pool import SandboxPool
 
-        started, started_at = time.perf_counter(), _now()
+        started, started_at = time.perf_counter(), utc_now()
         problems, skipped = held_out(read_split(split))
         verdicts: dict[str, dict[str, str]] = {problem.id: {} for problem in problems}
         jobs = [(problem, name) for problem in problems for name in self.models]
@@ -201,7 +201,7 @@ class Comparison:
             scores={name: self._score(name, verdicts) for name in self.models},
             verdicts=verdicts,
             started_at=started_at,
-            ended_at=_now(),
+            ended_at=utc_now(),
             wall_s=round(time.perf_counter() - started, 3),
         )
         self._check_not_all_errors(result)
@@ -320,7 +320,3 @@ def _loaded_names(node: ast.AST) -> set[str]:
 def _bound_names(node: ast.stmt) -> set[str]:
     targets = node.targets if isinstance(node, ast.Assign) else [node.target]  # type: ignore[attr-defined]
     return {child.id for target in targets for child in ast.walk(target) if isinstance(child, ast.Name)}
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")

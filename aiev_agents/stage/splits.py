@@ -19,7 +19,6 @@ the test part. :class:`BlockSplitter` does the bookkeeping as the pipeline colle
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -27,9 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..atomic import write_atomic
 from ..errors import DatasetError
-from ..store import append_line
+from ..jsonl import append_record, read_all, read_records, write_records
 
 logger = logging.getLogger(__name__)
 
@@ -133,7 +131,7 @@ class BlockSplitter:
         record_id = str(record.get("id", ""))
         if record.get("verified") is not True or not record_id or record_id in self._seen:
             return None
-        append_line(self._path(self._index, "pending"), dict(record))
+        append_record(self._path(self._index, "pending"), dict(record))
         self._seen.add(record_id)
         self._pending.append(dict(record))
         if len(self._pending) >= self.block_size:
@@ -157,8 +155,8 @@ class BlockSplitter:
     def _close(self) -> Block:
         test, train = split_records(self._pending, self.test_fraction)
         index = self._index
-        _write_records(self._path(index, "test"), test)
-        _write_records(self._path(index, "train"), train)
+        write_records(self._path(index, "test"), test)
+        write_records(self._path(index, "train"), train)
         self._path(index, "pending").unlink(missing_ok=True)
         self._pending = []
         self._index = index + 1
@@ -174,19 +172,19 @@ class BlockSplitter:
         return sorted(index for index, parts in found.items() if {"test", "train"} <= parts)
 
     def _block(self, index: int) -> Block:
-        test = _read(self._path(index, "test"))
-        train = _read(self._path(index, "train"))
+        test = read_all(self._path(index, "test"))
+        train = read_all(self._path(index, "train"))
         return Block(index, self._path(index, "test"), self._path(index, "train"), _ids(test), len(train))
 
     def _load(self) -> None:
         finished = self._finished_indices()
         for index in finished:
             for part in ("test", "train"):
-                self._seen.update(_ids(_read(self._path(index, part))))
+                self._seen.update(_ids(read_all(self._path(index, part))))
             self._path(index, "pending").unlink(missing_ok=True)  # a crash after the split, before this
         self._index = (finished[-1] + 1) if finished else 1
         pending_path = self._path(self._index, "pending")
-        self._pending = _read(pending_path, repair=True)
+        self._pending = read_all(pending_path, repair=True)
         self._seen.update(_ids(self._pending))
 
 
@@ -211,19 +209,7 @@ def stream_records(path: str | Path) -> Iterator[dict[str, Any]]:
     Raises:
         DatasetError: The file cannot be read.
     """
-    path = Path(path)
-    try:
-        with path.open(encoding="utf-8") as handle:
-            for line_no, line in enumerate(handle, start=1):
-                try:
-                    record = json.loads(line) if line.strip() else None
-                except json.JSONDecodeError:
-                    logger.warning("%s:%d is not a whole record; skipped", path, line_no)
-                    continue
-                if isinstance(record, dict):
-                    yield record
-    except OSError as exc:
-        raise DatasetError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    return read_records(path)
 
 
 def read_split(path: str | Path) -> list[dict[str, Any]]:
@@ -235,7 +221,7 @@ def read_split(path: str | Path) -> list[dict[str, Any]]:
     path = Path(path)
     if not path.is_file():
         raise DatasetError(f"split file {path} does not exist; give a block-NNNN.test.jsonl file")
-    return _read(path)
+    return read_all(path)
 
 
 def _rank(record: Mapping[str, Any]) -> str:
@@ -244,30 +230,3 @@ def _rank(record: Mapping[str, Any]) -> str:
 
 def _ids(records: Iterable[Mapping[str, Any]]) -> tuple[str, ...]:
     return tuple(str(record.get("id", "")) for record in records)
-
-
-def _read(path: Path, *, repair: bool = False) -> list[dict[str, Any]]:
-    """The whole JSON lines of ``path`` (none if it is missing); ``repair`` cuts a torn last line."""
-    if not path.is_file():
-        return []
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise DatasetError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    records = []
-    for line_no, line in enumerate(text.splitlines(), start=1):
-        try:
-            record = json.loads(line) if line.strip() else None
-        except json.JSONDecodeError:
-            logger.warning("%s:%d is not a whole record; dropped", path, line_no)
-            record = None
-        if isinstance(record, dict):
-            records.append(record)
-    if repair and text and not text.endswith("\n"):
-        _write_records(path, records)
-    return records
-
-
-def _write_records(path: Path, records: Iterable[Mapping[str, Any]]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(path, "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records))

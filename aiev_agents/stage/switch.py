@@ -10,13 +10,13 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..atomic import write_atomic
+from ..clock import utc_now
 from ..errors import ConfigError, ModelUnavailable
 from .settings import StageSwitchSettings
 from .train_hook import TrainCommand, TrainRun
@@ -244,7 +244,7 @@ class StageController:
 
     def postpone(self, block: Block, error: BaseException) -> None:
         """Record that ``block``'s comparison could not run; the next block's comparison stands in for it."""
-        entry = Postponed(block=block.index, error=str(error), postponed_at=_now())
+        entry = Postponed(block=block.index, error=str(error), postponed_at=utc_now())
         self._update(lambda state: state.postponed.append(entry))
         logger.warning(
             "block %d: comparison postponed to the next block, the run goes on in the %s stage: %s",
@@ -319,7 +319,7 @@ def decide(
         margin=settings.margin,
         switched=switched,
         stage=SELF_LEARNING if switched else TEACHING,
-        decided_at=_now(),
+        decided_at=utc_now(),
     )
 
 
@@ -436,7 +436,3 @@ def _postponed_markdown(summary: dict[str, Any]) -> list[str]:
 
 def _cell(text: str) -> str:
     return " ".join(text.split()).replace("|", "\\|")[:300]
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")

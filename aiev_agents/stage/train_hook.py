@@ -30,11 +30,12 @@ import signal
 import subprocess
 import threading
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from ..clock import utc_now
 
 if TYPE_CHECKING:
     from .splits import Block
@@ -118,7 +119,7 @@ class TrainCommand:
         """
         argv = train_argv(self.command, block, out_dir)
         log_path = block.train_path.with_name(f"block-{block.index:04d}.train.log")
-        started_at, started = _now(), time.perf_counter()
+        started_at, started = utc_now(), time.perf_counter()
         with log_path.open("ab") as log:
             log.write(f"# {started_at} train command: {shlex.join(argv)}\n".encode())
             log.flush()
@@ -134,7 +135,7 @@ class TrainCommand:
             exit_code=code,
             duration_s=duration,
             started_at=started_at,
-            ended_at=_now(),
+            ended_at=utc_now(),
             log_path=str(log_path),
             output_tail=tail,
             error=error,
@@ -229,7 +230,3 @@ def _tail(path: Path, offset: int) -> str:
     except OSError:
         return ""
     return text[-OUTPUT_TAIL_CHARS:]
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")

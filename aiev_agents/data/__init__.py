@@ -1,0 +1,1 @@
+"""Data: where benchmark datasets come from (the sources, plain constants)."""
