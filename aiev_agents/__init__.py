@@ -13,17 +13,17 @@ from typing import Any
 
 from ._version import __version__ as __version__
 from .config import AievConfig, load_config
+from .dialogue.transcript import ExecutionResult, Transcript, Turn
 from .errors import AievError, ConfigError, ModelUnavailable, SandboxUnavailable, SeedError
+from .generate.seeds import Seed
 from .sandbox.settings import SandboxSettings
-from .seeds import Seed
-from .transcript import ExecutionResult, Transcript, Turn
 
 _LAZY = {
     "QuestionerAgent": "aiev_agents.roles",
     "ProgrammerAgent": "aiev_agents.roles",
     "ExecutorAgent": "aiev_agents.roles",
-    "run_dialogue": "aiev_agents.dialogue",
-    "Generation": "aiev_agents.pipeline",
+    "run_dialogue": "aiev_agents.dialogue.loop",
+    "Generation": "aiev_agents.generate.pipeline",
     "DockerSandbox": "aiev_agents.sandbox.docker_sandbox",
     "DockerCodeExecutor": "aiev_agents.sandbox.ag2_executor",
 }

@@ -144,7 +144,7 @@ def local_config(name: str, image: str, max_tokens: int, threads: int | None) ->
 
 def cmd_models(args: argparse.Namespace) -> None:
     from aiev_agents.evaluate.model import ModelCandidates
-    from aiev_agents.models import cached_model_path
+    from aiev_agents.llm.models import cached_model_path
 
     benchmark = load_tasks("humaneval", limit=args.limit or None)
     subset = f"HumanEval/0-{len(benchmark.tasks) - 1}" if args.limit else "all 164"

@@ -24,7 +24,7 @@ from multiprocessing import Event, Process, Queue
 from pathlib import Path
 
 from aiev_agents import load_config
-from aiev_agents.pipeline import Generation, GenerationEvents, GenerationOptions
+from aiev_agents.generate.pipeline import Generation, GenerationEvents, GenerationOptions
 from aiev_agents.testing import ScriptedServer, key_by_role
 
 PROBLEM = "Write `add(a, b)` returning the sum of two integers, with unit tests."

@@ -23,8 +23,8 @@ from typing import Any
 
 from autogen import ConversableAgent
 
-from aiev_agents.llm_clients import LlamaCppClient, get_shared_llama
-from aiev_agents.models import fetch_model
+from aiev_agents.llm.clients import LlamaCppClient, get_shared_llama
+from aiev_agents.llm.models import fetch_model
 
 SYSTEM = "You are a careful Python programmer. Answer with code and brief comments."
 PROMPT = (

@@ -38,11 +38,11 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from verifier_corpus import HIDDEN_TESTS, labelled_programs, read_rows  # noqa: E402
 
 from aiev_agents.codeblocks import split_program  # noqa: E402
-from aiev_agents.transcript import ExecutionResult  # noqa: E402
-from aiev_agents.verdict.checks import coverage_check, mutation_check  # noqa: E402
-from aiev_agents.verdict.gates import judge  # noqa: E402
-from aiev_agents.verdict.hidden import hidden_program  # noqa: E402
-from aiev_agents.verdict.settings import VerdictSettings  # noqa: E402
+from aiev_agents.dialogue.transcript import ExecutionResult  # noqa: E402
+from aiev_agents.dialogue.verdict.checks import coverage_check, mutation_check  # noqa: E402
+from aiev_agents.dialogue.verdict.gates import judge  # noqa: E402
+from aiev_agents.dialogue.verdict.hidden import hidden_program  # noqa: E402
+from aiev_agents.dialogue.verdict.settings import VerdictSettings  # noqa: E402
 
 MUTATION_THRESHOLDS = (0.25, 0.5, 0.75, 0.9, 1.0)
 MIN_TESTS = (3, 5)

@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from aiev_agents.atomic import write_atomic  # noqa: E402
-from aiev_agents.benchmarks import BenchmarkTask, problem_statement  # noqa: E402
+from aiev_agents.data.benchmarks import BenchmarkTask, problem_statement  # noqa: E402
 
 CORPUS_DIR = ROOT / "benchmarks" / "data" / "verifier_corpus"
 PROGRAMS = CORPUS_DIR / "programs.jsonl.gz"
@@ -67,7 +67,7 @@ def write_rows(path: Path, rows: list[dict[str, Any]]) -> None:
 
 
 def load(benchmark: str, limit: int | None, start: int) -> list[BenchmarkTask]:
-    from aiev_agents.benchmarks import load_benchmark
+    from aiev_agents.data.benchmarks import load_benchmark
 
     tasks = load_benchmark(benchmark, SOURCES[benchmark])
     tasks = tasks[start:]
@@ -178,7 +178,7 @@ def hidden_tests(args: argparse.Namespace) -> None:
 
 def label(args: argparse.Namespace) -> None:
     """Ground truth for every unlabelled program: does its solution pass the benchmark's tests?"""
-    from aiev_agents.benchmarks import load_benchmark
+    from aiev_agents.data.benchmarks import load_benchmark
     from aiev_agents.evaluate.execute import checker_for, eval_sandbox_settings
     from aiev_agents.sandbox import DockerSandbox, SandboxPool
     from aiev_agents.sandbox.settings import SandboxSettings

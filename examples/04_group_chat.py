@@ -7,7 +7,7 @@ and its tests ran) or after ``dialogue.max_rounds`` programs. The questioner ope
 the problem; after a failed run it sees the executor's report and asks for a fix.
 
 A passing run is not yet a verified program: the last program then goes through the library's
-own verdict (``aiev_agents.verdict.program.verdict_of_program``: tests that call the solution,
+own verdict (``aiev_agents.dialogue.verdict.program.verdict_of_program``: tests that call the solution,
 mutation testing, the config's ``dialogue.verdict`` gates), exactly as ``run_dialogue`` judges a
 dialogue's last round. ``run_dialogue`` remains the way to make training records
 (``Transcript``); this example prints the chat and the verdict.
@@ -38,8 +38,8 @@ from autogen import GroupChat, GroupChatManager
 
 from aiev_agents import AievConfig, AievError, ExecutorAgent, ProgrammerAgent, QuestionerAgent, load_config
 from aiev_agents.codeblocks import split_program
-from aiev_agents.transcript import ExecutionResult
-from aiev_agents.verdict.program import packages_installed, verdict_of_program
+from aiev_agents.dialogue.transcript import ExecutionResult
+from aiev_agents.dialogue.verdict.program import packages_installed, verdict_of_program
 
 DEFAULT_PROBLEM = (
     "Write a Python function `fizzbuzz(n: int) -> list[str]` that returns the FizzBuzz sequence from 1 to n: "

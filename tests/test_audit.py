@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from aiev_agents.audit import AUDIT_JSON, AUDIT_MARKDOWN, AuditRow, audit, render_markdown, summarize, task_of
-from aiev_agents.benchmarks import BenchmarkTask, load_benchmark, problem_statement
 from aiev_agents.cli import main
+from aiev_agents.data.audit import AUDIT_JSON, AUDIT_MARKDOWN, AuditRow, audit, render_markdown, summarize, task_of
+from aiev_agents.data.benchmarks import BenchmarkTask, load_benchmark, problem_statement
 from aiev_agents.sandbox.settings import SandboxSettings
 
 import transcripts as t
@@ -179,7 +179,7 @@ def test_seeds_benchmark_writes_one_problem_seed_per_task(tmp_path: Path, capsys
         }
         for task_id in ("HumanEval/41", "HumanEval/55")
     ]
-    from aiev_agents.seeds import read_seeds
+    from aiev_agents.generate.seeds import read_seeds
 
     errors: list[Any] = []
     read = list(read_seeds(out, errors.append))

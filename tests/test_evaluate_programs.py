@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from aiev_agents.benchmarks import BenchmarkTask, load_humaneval
+from aiev_agents.data.benchmarks import BenchmarkTask, load_humaneval
 from aiev_agents.evaluate import humaneval_plus as plus
 from aiev_agents.evaluate import sanitize
 from aiev_agents.evaluate.execute import NOT_MAIN, PlusChecker, humaneval_program, mbpp_program

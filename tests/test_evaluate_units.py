@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from aiev_agents.benchmarks import BenchmarkTask, load_humaneval
+from aiev_agents.data.benchmarks import BenchmarkTask, load_humaneval
 from aiev_agents.errors import DatasetError
 from aiev_agents.evaluate import CompletionsFile, build_messages, build_prompt, pass_at_k, sanitize
 from aiev_agents.evaluate.plus_driver import matches

@@ -11,10 +11,10 @@ import pytest
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from aiev_agents.codeblocks import split_program
-from aiev_agents.curate.report import BenchmarkInfo, CurateReport, FilterCount, Match, Removal
+from aiev_agents.data.curate.report import BenchmarkInfo, CurateReport, FilterCount, Match, Removal
+from aiev_agents.data.export import export_dataset
+from aiev_agents.data.export.formats import RUN_START, RUN_STOP, wrap_runnable
 from aiev_agents.errors import DatasetError
-from aiev_agents.export import export_dataset
-from aiev_agents.export.formats import RUN_START, RUN_STOP, wrap_runnable
 
 import transcripts as tx
 

@@ -15,7 +15,7 @@ import docker
 import pytest
 
 from aiev_agents import ConfigError, ModelUnavailable, load_config
-from aiev_agents.pipeline import Generation, GenerationOptions
+from aiev_agents.generate.pipeline import Generation, GenerationOptions
 from aiev_agents.sandbox.settings import SandboxSettings
 from aiev_agents.testing import ScriptedReply, ScriptedServer, key_by_role
 

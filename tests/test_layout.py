@@ -171,7 +171,7 @@ def test_a_cycle_is_reported_with_its_path():
 CONFIG_MAY_IMPORT = {
     f"{PKG}.config",
     f"{PKG}.errors",
-    f"{PKG}.yaml_env",
+    f"{PKG}.config.yaml_env",
     f"{PKG}.stage.train_hook",
     f"{PKG}.data.sources",
     f"{PKG}.clock",
@@ -190,15 +190,21 @@ def test_config_imports_only_settings():
 
 AG2_FREE = [
     f"{PKG}.config",
-    f"{PKG}.transcript",
-    f"{PKG}.store",
-    f"{PKG}.stage.splits",
+    f"{PKG}.dialogue",
+    f"{PKG}.dialogue.transcript",
+    f"{PKG}.dialogue.verdict",
+    f"{PKG}.generate",
+    f"{PKG}.generate.store",
+    f"{PKG}.generate.report",
     f"{PKG}.stage",
-    f"{PKG}.curate",
-    f"{PKG}.export",
-    f"{PKG}.benchmarks",
-    f"{PKG}.verify",
-    f"{PKG}.audit",
+    f"{PKG}.stage.splits",
+    f"{PKG}.data",
+    f"{PKG}.data.curate",
+    f"{PKG}.data.export",
+    f"{PKG}.data.benchmarks",
+    f"{PKG}.data.reverify",
+    f"{PKG}.data.audit",
+    f"{PKG}.evaluate",
 ]
 
 

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from aiev_agents.errors import ModelUnavailable
-from aiev_agents.llm_clients import LlamaCppClient, clear_loaded_models, get_shared_llama
-from aiev_agents.models import cached_model_path
+from aiev_agents.llm.clients import LlamaCppClient, clear_loaded_models, get_shared_llama
+from aiev_agents.llm.models import cached_model_path
 
 MODEL = "qwen2.5-coder-0.5b-instruct-q4_k_m"
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from aiev_agents import load_config
-from aiev_agents.models import cached_model_path
-from aiev_agents.pipeline import Generation, GenerationOptions
+from aiev_agents.generate.pipeline import Generation, GenerationOptions
+from aiev_agents.llm.models import cached_model_path
 from aiev_agents.sandbox import DockerSandbox
 from aiev_agents.sandbox.settings import SandboxSettings
 

@@ -11,8 +11,8 @@ import pytest
 import aiev_agents
 from aiev_agents.cli.seeds import add_commands
 from aiev_agents.errors import SeedError
-from aiev_agents.mining import MiningOptions, mine, mine_source, write_seeds_file
-from aiev_agents.seeds import Seed, read_seeds
+from aiev_agents.generate.mining import MiningOptions, mine, mine_source, write_seeds_file
+from aiev_agents.generate.seeds import Seed, read_seeds
 
 CORE = '''\
 import functools
@@ -221,7 +221,7 @@ def test_aiev_agents_itself_yields_its_own_mine_function() -> None:
     result = mine(Path(aiev_agents.__file__).parent)
 
     mined = {(s.path, s.qualname): s for s in result.snippets}
-    snippet = mined[("aiev_agents/mining.py", "mine")].snippet
+    snippet = mined[("aiev_agents/generate/mining.py", "mine")].snippet
     assert snippet.startswith("def mine(\n") and "return MiningResult(" in snippet
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from aiev_agents.errors import ModelUnavailable
-from aiev_agents.models import (
+from aiev_agents.llm.models import (
     KNOWN_MODELS,
     KnownModel,
     cached_model_path,
@@ -29,9 +29,9 @@ from aiev_agents.models import (
     resolve_model_path,
     verify_model_file,
 )
-from aiev_agents.models import fetch as fetch_module
-from aiev_agents.models import hub as hub_module
-from aiev_agents.models import verify as verify_module
+from aiev_agents.llm.models import fetch as fetch_module
+from aiev_agents.llm.models import hub as hub_module
+from aiev_agents.llm.models import verify as verify_module
 
 NAME = "aiev-test-tiny-model"
 VERSION = "1.0.0"

@@ -6,8 +6,8 @@ import ast
 
 import pytest
 
-from aiev_agents.transcript import ExecutionResult
-from aiev_agents.verdict.mutation import MutationReport, all_mutants, mutants, outcome_of, run_mutants
+from aiev_agents.dialogue.transcript import ExecutionResult
+from aiev_agents.dialogue.verdict.mutation import MutationReport, all_mutants, mutants, outcome_of, run_mutants
 
 PROGRAM = '''
 import unittest

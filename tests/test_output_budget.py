@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from aiev_agents import ConfigError, load_config
+from aiev_agents.dialogue.transcript import ExecutionResult
 from aiev_agents.roles.execution_text import DEFAULT_FEEDBACK_CHARS, cut_middle, format_execution
 from aiev_agents.roles.executor import ExecutorAgent
 from aiev_agents.roles.questioner import QuestionerAgent
 from aiev_agents.sandbox import DockerSandbox, SandboxSettings
-from aiev_agents.transcript import ExecutionResult
 
 LOUD_FAILURE = (
     "import sys\n"

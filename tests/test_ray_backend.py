@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from aiev_agents import load_config
-from aiev_agents.pipeline import Generation, GenerationOptions
+from aiev_agents.generate.pipeline import Generation, GenerationOptions
 from aiev_agents.sandbox.settings import SandboxSettings
 from aiev_agents.testing import ScriptedServer, key_by_role
 

@@ -11,8 +11,12 @@ from typing import Any
 import pytest
 
 from aiev_agents.cli.report import add_commands
+from aiev_agents.dialogue.transcript import Execution, Timings, Transcript, Usage
+from aiev_agents.dialogue.verdict.checks import evidence
+from aiev_agents.dialogue.verdict.gates import rates
+from aiev_agents.dialogue.verdict.mutation import MutantResult, MutationReport
 from aiev_agents.errors import DatasetError
-from aiev_agents.report import (
+from aiev_agents.generate.report import (
     REPORT_SCHEMA,
     build_report,
     classify_failure,
@@ -23,10 +27,6 @@ from aiev_agents.report import (
     render_markdown,
     write_report,
 )
-from aiev_agents.transcript import Execution, Timings, Transcript, Usage
-from aiev_agents.verdict.checks import evidence
-from aiev_agents.verdict.gates import rates
-from aiev_agents.verdict.mutation import MutantResult, MutationReport
 
 from transcripts import first_try, never_passed
 

@@ -16,7 +16,7 @@ import pytest
 
 from aiev_agents import ConfigError, ProgrammerAgent, QuestionerAgent, SandboxUnavailable, load_config, run_dialogue
 from aiev_agents.errors import DialogueAbandoned
-from aiev_agents.pipeline import Generation, GenerationEvents, GenerationOptions
+from aiev_agents.generate.pipeline import Generation, GenerationEvents, GenerationOptions
 from aiev_agents.sandbox.settings import SandboxSettings
 from aiev_agents.testing import ScriptedReply, ScriptedServer, key_by_role
 

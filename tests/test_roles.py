@@ -9,12 +9,12 @@ import pytest
 from custom_roles import SigningProgrammer
 
 from aiev_agents import ConfigError, ExecutorAgent, load_config, run_dialogue
-from aiev_agents.pipeline import Generation, GenerationOptions
+from aiev_agents.generate.pipeline import Generation, GenerationOptions
+from aiev_agents.generate.workers import Agents
 from aiev_agents.roles import registered_roles, resolve_role_class
 from aiev_agents.roles.registry import BUILTIN_ROLES
 from aiev_agents.sandbox.settings import SandboxSettings
 from aiev_agents.testing import ScriptedServer, key_by_role
-from aiev_agents.workers import Agents
 
 import programs
 from helpers import write_config, write_seeds

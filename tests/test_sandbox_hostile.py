@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from aiev_agents.dialogue.transcript import ExecutionResult
 from aiev_agents.sandbox import DockerSandbox, SandboxSettings
-from aiev_agents.transcript import ExecutionResult
 
 pytestmark = pytest.mark.docker
 

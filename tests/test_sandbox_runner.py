@@ -9,9 +9,9 @@ from importlib import resources
 
 import pytest
 
+from aiev_agents.dialogue.transcript import ExecutionResult
 from aiev_agents.sandbox import DockerSandbox, SandboxSettings
 from aiev_agents.sandbox.container import RUNNER_FILES
-from aiev_agents.transcript import ExecutionResult
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from aiev_agents import Seed, SeedError
-from aiev_agents.seeds import read_seed_files, read_seeds
+from aiev_agents.generate.seeds import read_seed_files, read_seeds
 
 
 def read_all(path: Path) -> tuple[list[Seed], list[str]]:

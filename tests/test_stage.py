@@ -219,7 +219,7 @@ def test_a_model_that_fails_every_call_is_an_error_not_a_score(
 def test_an_auto_run_switches_to_the_student_after_the_first_block(
     tmp_path: Path, sandbox_settings: SandboxSettings
 ) -> None:
-    from aiev_agents.pipeline import Generation, GenerationOptions
+    from aiev_agents.generate.pipeline import Generation, GenerationOptions
 
     teacher_calls = {"n": 0}
 
@@ -263,7 +263,7 @@ def test_an_auto_run_switches_to_the_student_after_the_first_block(
 
 @pytest.mark.docker
 def test_a_resumed_auto_run_starts_in_the_stage_it_reached(tmp_path: Path, sandbox_settings: SandboxSettings) -> None:
-    from aiev_agents.pipeline import Generation, GenerationOptions
+    from aiev_agents.generate.pipeline import Generation, GenerationOptions
 
     out = tmp_path / "out"
     with ScriptedServer(responder=responder({"scripted-student"})) as server:

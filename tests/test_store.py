@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from aiev_agents.store import DialogueStore
+from aiev_agents.generate.store import DialogueStore
 
 
 def test_append_writes_one_whole_line_per_record(tmp_path: Path) -> None:

@@ -109,7 +109,7 @@ def write_seeds(tmp_path: Path, count: int) -> Path:
 
 
 def generate(config_path: Path, seeds: Path, out: Path) -> Any:
-    from aiev_agents.pipeline import Generation, GenerationOptions
+    from aiev_agents.generate.pipeline import Generation, GenerationOptions
 
     return Generation(load_config(config_path), options=GenerationOptions(workers=1, use_cache=False)).run(seeds, out)
 

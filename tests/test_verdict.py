@@ -12,11 +12,11 @@ import pytest
 
 from aiev_agents import ExecutorAgent, ProgrammerAgent, QuestionerAgent, run_dialogue
 from aiev_agents.config import ModelSpec
+from aiev_agents.dialogue.transcript import Transcript
+from aiev_agents.dialogue.verdict import VerdictSettings
 from aiev_agents.llm import llm_config_for
 from aiev_agents.roles.test_writer import TestWriterAgent
 from aiev_agents.testing import ScriptedServer, key_by_role
-from aiev_agents.transcript import Transcript
-from aiev_agents.verdict import VerdictSettings
 
 pytestmark = pytest.mark.docker
 

@@ -12,11 +12,11 @@ import pytest
 
 from aiev_agents import ExecutorAgent, ProgrammerAgent, QuestionerAgent, run_dialogue
 from aiev_agents.config import ModelSpec
+from aiev_agents.dialogue.transcript import ExecutionResult
+from aiev_agents.dialogue.verdict.program import packages_installed, round_passed, verdict_of_program
+from aiev_agents.dialogue.verdict.settings import VerdictSettings
 from aiev_agents.llm import llm_config_for
 from aiev_agents.testing import ScriptedServer, key_by_role
-from aiev_agents.transcript import ExecutionResult
-from aiev_agents.verdict.program import packages_installed, round_passed, verdict_of_program
-from aiev_agents.verdict.settings import VerdictSettings
 
 import programs
 

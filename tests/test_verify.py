@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from aiev_agents.cli.data import EXIT_MISMATCH, add_commands
+from aiev_agents.data.reverify import VerifyReport, load_verify_report, verify_dataset
 from aiev_agents.errors import DatasetError
 from aiev_agents.sandbox.settings import SandboxSettings
-from aiev_agents.verify import VerifyReport, load_verify_report, verify_dataset
 
 import transcripts as tx
 from helpers import host_ca_bundle

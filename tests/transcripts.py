@@ -1,6 +1,6 @@
 """Realistic stored dialogues built with the real ``Transcript`` model: repairs, installs, failures.
 
-Each builder lays the turns out as ``aiev_agents.dialogue`` records them (the programmer's
+Each builder lays the turns out as ``aiev_agents.dialogue.loop`` records them (the programmer's
 view): system prompt, the questioner's problem, then per round the programmer's answer, the
 executor's report and, after a failure, the questioner's explanation.
 """
@@ -12,8 +12,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from aiev_agents.codeblocks import split_program
+from aiev_agents.dialogue.transcript import Execution, ExecutionResult, Timings, Transcript, Turn, Usage
 from aiev_agents.roles.execution_text import format_execution
-from aiev_agents.transcript import Execution, ExecutionResult, Timings, Transcript, Turn, Usage
 
 CONFIG_HASH = "3f2a9c0d51e4b7a8"
 TEACHER = "gpt-4-turbo"

@@ -129,8 +129,8 @@ def configure_logging(*, verbose: bool) -> None:
 
 def _cmd_generate(args: argparse.Namespace) -> int:
     from ..config import load_config
-    from ..pipeline import Generation, GenerationOptions
-    from ..progress import progress_events
+    from ..generate.pipeline import Generation, GenerationOptions
+    from ..generate.progress import progress_events
 
     config = load_config(args.config)
     out = args.out or config.output.dir
@@ -163,8 +163,8 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 
 def _cmd_chat(args: argparse.Namespace) -> int:
     from ..config import load_config
-    from ..pipeline import Generation, GenerationEvents
-    from ..workers import Agents
+    from ..generate.pipeline import Generation, GenerationEvents
+    from ..generate.workers import Agents
 
     config = load_config(args.config)
     seed = _chat_seed(args)
@@ -182,7 +182,7 @@ def _cmd_chat(args: argparse.Namespace) -> int:
 
 def _chat_seed(args: argparse.Namespace):  # noqa: ANN202 - returns a Seed
     from ..errors import SeedError
-    from ..seeds import Seed, read_seeds
+    from ..generate.seeds import Seed, read_seeds
 
     if args.snippet:
         return Seed(id="chat", snippet=args.snippet)

@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any
 from ..errors import ConfigError
 
 if TYPE_CHECKING:
-    from ..curate import CurateReport, CurateSettings
+    from ..data.curate import CurateReport, CurateSettings
     from ..sandbox.settings import SandboxSettings
 
-#: Mirrors ``aiev_agents.export.FORMATS`` (a test keeps the two equal) so building the parser imports nothing.
+#: Mirrors ``aiev_agents.data.export.FORMATS`` (a test keeps the two equal) so building the parser imports nothing.
 EXPORT_FORMATS = ("openai", "sharegpt", "alpaca", "hf", "autocoder")
 BENCHMARKS = ("humaneval", "humaneval_plus", "mbpp")
 EXIT_MISMATCH = 1
@@ -85,7 +85,7 @@ def _add_export(commands: Any) -> None:
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
-    from ..verify import verify_dataset
+    from ..data.reverify import verify_dataset
 
     def show(rerun: Any) -> None:
         if not rerun.passed:
@@ -105,7 +105,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
 
 def _cmd_curate(args: argparse.Namespace) -> int:
-    from ..curate.curator import curate_dataset
+    from ..data.curate.curator import curate_dataset
 
     report = curate_dataset(args.dataset, args.out, _curate_settings(args), overwrite=args.overwrite)
     _print_curate(report, args.out)
@@ -113,7 +113,7 @@ def _cmd_curate(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from ..export import export_dataset
+    from ..data.export import export_dataset
 
     result = export_dataset(args.dataset, args.format, args.out, merge=not args.keep_turns, overwrite=args.overwrite)
     stats = result.stats
@@ -143,7 +143,7 @@ def _sandbox_settings(args: argparse.Namespace) -> SandboxSettings:
 def _curate_settings(args: argparse.Namespace) -> CurateSettings:
     from pydantic import ValidationError
 
-    from ..curate.settings import CurateSettings
+    from ..data.curate.settings import CurateSettings
 
     settings = CurateSettings()
     if args.config:

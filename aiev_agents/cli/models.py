@@ -35,7 +35,7 @@ def add_commands(commands: Any) -> None:
 
 
 def _cmd_fetch(args: argparse.Namespace) -> int:
-    from ..models import fetch_model
+    from ..llm.models import fetch_model
 
     def progress(line: str) -> None:
         print(line, file=sys.stderr)
@@ -45,7 +45,7 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    from ..models import KNOWN_MODELS, cached_model_path
+    from ..llm.models import KNOWN_MODELS, cached_model_path
 
     for name, model in sorted(KNOWN_MODELS.items()):
         path = cached_model_path(name, cache_dir=args.cache_dir)
@@ -77,7 +77,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _local_model(name: str, config_path: Path | None) -> tuple[Path, int]:
-    from ..models import resolve_model_path
+    from ..llm.models import resolve_model_path
 
     if config_path is None:
         return resolve_model_path(name), 8192

@@ -25,7 +25,7 @@ def add_commands(commands: Any) -> None:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from ..report import REPORT_JSON, REPORT_MARKDOWN, render_markdown, write_report
+    from ..generate.report import REPORT_JSON, REPORT_MARKDOWN, render_markdown, write_report
 
     report = write_report(args.run_dir, top_errors=args.top)
     if not args.quiet:

@@ -16,7 +16,7 @@ from .args import count, positive_count
 
 def add_commands(commands: Any) -> None:
     """Register ``seeds mine`` and ``seeds benchmark`` on the main parser's ``add_subparsers()``."""
-    from ..mining import MiningOptions  # stdlib only (~10 ms): its defaults are the help's defaults
+    from ..generate.mining import MiningOptions  # stdlib only (~10 ms): its defaults are the help's defaults
 
     defaults = MiningOptions()
     seeds = commands.add_parser("seeds", help="seed files")
@@ -71,7 +71,7 @@ def _add_seeds_benchmark(actions: Any) -> None:
 
 
 def _cmd_seeds_mine(args: argparse.Namespace) -> int:
-    from ..mining import MiningOptions, mine, write_seeds_file
+    from ..generate.mining import MiningOptions, mine, write_seeds_file
 
     options = MiningOptions(
         min_lines=args.min_lines,
@@ -101,7 +101,7 @@ def _cmd_seeds_mine(args: argparse.Namespace) -> int:
 
 
 def _cmd_seeds_benchmark(args: argparse.Namespace) -> int:
-    from ..audit import write_benchmark_seeds
+    from ..data.audit import write_benchmark_seeds
     from ..evaluate.runner import load_tasks
 
     loaded = load_tasks(args.name, args.source, limit=args.limit)

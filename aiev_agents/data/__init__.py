@@ -1,1 +1,6 @@
-"""Data: where benchmark datasets come from (the sources, plain constants)."""
+"""Data: what is done with generated records, never with agents.
+
+Modules: :mod:`.sources` (where benchmark datasets come from), :mod:`.benchmarks` (HumanEval(+),
+MBPP), :mod:`.curate` (verified, decontaminated, deduplicated), :mod:`.export` (training formats
+and cards), :mod:`.reverify` (re-run stored samples), :mod:`.audit` (label a run against a benchmark).
+"""

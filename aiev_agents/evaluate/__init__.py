@@ -2,7 +2,7 @@
 
 The steps are modules of their own, each usable alone (as in evalplus):
 
-* load: :func:`load_tasks` (over :mod:`aiev_agents.benchmarks`);
+* load: :func:`load_tasks` (over :mod:`aiev_agents.data.benchmarks`);
 * prompt: :func:`build_prompt` (AutoCoder's evaluation prompts);
 * sanitize: :func:`sanitize` (a model's reply → the code the tests need);
 * execute: :func:`checker_for` → a checker that runs one candidate in a sandbox;

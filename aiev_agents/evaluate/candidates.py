@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from ..benchmarks import BenchmarkTask, read_jsonl_source
+from ..data.benchmarks import BenchmarkTask, read_jsonl_source
 from ..errors import DatasetError
 from .sanitize import sanitize as sanitize_text
 

@@ -24,10 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from ..benchmarks import BenchmarkTask
+from ..data.benchmarks import BenchmarkTask
+from ..dialogue.transcript import ExecutionResult
 from ..sandbox.settings import SandboxSettings
 from ..sandbox.testcode import combine
-from ..transcript import ExecutionResult
 from . import humaneval_plus as plus
 
 logger = logging.getLogger(__name__)

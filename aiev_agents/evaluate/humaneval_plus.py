@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from ..atomic import write_atomic
-from ..benchmarks import BenchmarkTask
+from ..data.benchmarks import BenchmarkTask
 from ..errors import DatasetError
 
 logger = logging.getLogger(__name__)

@@ -16,8 +16,8 @@ import threading
 from collections.abc import Sequence
 from typing import Any, cast
 
-from ..benchmarks import BenchmarkTask
 from ..config import AievConfig, ModelSpec
+from ..data.benchmarks import BenchmarkTask
 from ..errors import ConfigError, ModelUnavailable
 from .candidates import Candidate, code_for
 from .prompts import build_messages
@@ -123,7 +123,7 @@ def _wrapper(spec: ModelSpec) -> Any:
     config = llm_config_for(spec)
     client = OpenAIWrapper(config_list=config["config_list"], cache_seed=None)
     if spec.backend == "llama_cpp":
-        from ..llm_clients.llama_cpp import LlamaCppClient
+        from ..llm.clients.llama_cpp import LlamaCppClient
 
         client.register_model_client(model_client_cls=cast(Any, LlamaCppClient))  # AG2's protocol is too narrow
     return client

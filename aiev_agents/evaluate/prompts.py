@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 from importlib import resources
 
-from ..benchmarks import BenchmarkTask
+from ..data.benchmarks import BenchmarkTask
 
 Message = dict[str, str]
 
@@ -40,7 +40,7 @@ def build_prompt(task: BenchmarkTask) -> str:
     """The user turn that asks a model to solve ``task``.
 
     Example:
-        >>> from aiev_agents.benchmarks import BenchmarkTask
+        >>> from aiev_agents.data.benchmarks import BenchmarkTask
         >>> task = BenchmarkTask("mbpp", "Mbpp/1", "Add two numbers.", "", "add", "", ("assert add(1, 2) == 3",))
         >>> print(build_prompt(task))
         Add two numbers.

@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from ..atomic import write_atomic
-from ..benchmarks import BenchmarkTask, load_benchmark
 from ..clock import utc_now
+from ..data.benchmarks import BenchmarkTask, load_benchmark
 from ..data.sources import PACKAGE_SOURCE
 from ..errors import DatasetError
 from ..jsonl import dumps_line
@@ -106,7 +106,7 @@ def load_tasks(benchmark: str, source: str | Path | None = None, *, limit: int |
     if name is None:
         raise DatasetError(f"unknown benchmark {benchmark!r}; known: humaneval, humaneval+, mbpp")
     if source is None:
-        from ..curate.settings import BenchmarkSources
+        from ..data.curate.settings import BenchmarkSources
 
         source = getattr(BenchmarkSources(), name) or PACKAGE_SOURCE
     tasks = load_benchmark(name, source)

@@ -6,7 +6,7 @@ same way without AG2.
 
 from __future__ import annotations
 
-from ..transcript import ExecutionResult
+from ..dialogue.transcript import ExecutionResult
 
 #: Most characters of program output quoted to a model in one turn (``dialogue.feedback_chars``).
 DEFAULT_FEEDBACK_CHARS = 4000

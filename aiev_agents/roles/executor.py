@@ -9,8 +9,8 @@ from autogen.code_utils import content_str
 from autogen.coding import CodeBlock, CodeExecutor
 
 from ..config import AievConfig
+from ..dialogue.transcript import ExecutionResult
 from ..sandbox.settings import SandboxSettings
-from ..transcript import ExecutionResult
 from .execution_text import DEFAULT_FEEDBACK_CHARS, format_execution
 
 

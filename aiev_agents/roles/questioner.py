@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..config import AievConfig
-from ..transcript import ExecutionResult
+from ..dialogue.transcript import ExecutionResult
 from .base import AievRole
 from .execution_text import DEFAULT_FEEDBACK_CHARS, cut_middle
 from .prompts import fill

@@ -12,7 +12,7 @@ class TestWriterAgent(AievRole):
     """Writes hidden tests once per dialogue, from the problem statement only.
 
     After each round's run the dialogue runs these tests against the programmer's solution
-    alone (see :mod:`aiev_agents.verdict.hidden`); a failure shows up in the execution report
+    alone (see :mod:`aiev_agents.dialogue.verdict.hidden`); a failure shows up in the execution report
     the programmer reads, the tests themselves stay unseen.
     """
 

@@ -35,9 +35,9 @@ from autogen.coding.base import CodeBlock, CommandLineCodeResult
 from pydantic import Field
 
 from aiev_agents.codeblocks import PYTHON_LABELS, Block, Program, classify, parse_blocks, program_from_blocks
+from aiev_agents.dialogue.transcript import ExecutionResult
 from aiev_agents.sandbox.docker_sandbox import DockerSandbox, Interpreter
 from aiev_agents.sandbox.settings import SandboxSettings
-from aiev_agents.transcript import ExecutionResult
 
 logger = logging.getLogger(__name__)
 

@@ -31,6 +31,7 @@ import signal
 import threading
 from typing import Any, Literal
 
+from aiev_agents.dialogue.transcript import ExecutionResult, ExecutionStatus
 from aiev_agents.sandbox.container import (
     CA_BUNDLE_PATH,
     LABEL_HOST,
@@ -47,7 +48,6 @@ from aiev_agents.sandbox.installer import InstallOutcome, check_requirements, ge
 from aiev_agents.sandbox.runner_client import RunnerGone
 from aiev_agents.sandbox.settings import SandboxSettings
 from aiev_agents.sandbox.wire import unb64
-from aiev_agents.transcript import ExecutionResult, ExecutionStatus
 
 __all__ = [
     "CA_BUNDLE_PATH",

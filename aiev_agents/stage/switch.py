@@ -345,7 +345,7 @@ def restart_workers(run: Any, backend: Any, workers: list[Any], stage_config: Ai
     until nothing runs, then call this. ``run`` is the ``_Run`` (its generation gets the
     new config and model gates; its cache is reused).
     """
-    from ..workers import ModelGates
+    from ..generate.workers import ModelGates
 
     count = len(workers)
     backend.close(list(workers))

@@ -1,0 +1,8 @@
+"""The generation job over many seeds: read or mine seeds, run one dialogue per seed on workers
+(threads or Ray actors, all calling :func:`~aiev_agents.generate.workers.run_one`), append each
+record to the store, keep the manifest and progress, and write the run report.
+
+Modules: :mod:`.pipeline` (``Generation``), :mod:`.workers`, :mod:`.ray_backend`, :mod:`.seeds`,
+:mod:`.mining` and :mod:`.source_tree` (seeds from a code tree), :mod:`.store`, :mod:`.manifest`,
+:mod:`.progress`, :mod:`.report` and :mod:`.report_markdown` (the run report).
+"""
