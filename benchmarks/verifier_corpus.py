@@ -107,7 +107,9 @@ def _remember_config(kind: str, settings: dict[str, Any], args: argparse.Namespa
 
     config = yaml.safe_load(CONFIG.read_text()) if CONFIG.exists() else {}
     runs = config.setdefault("runs", [])
-    entry = {"step": kind, "benchmark": args.benchmark, "samples": getattr(args, "samples", 1), **settings}
+    entry = {"step": kind, "benchmark": args.benchmark, **settings}
+    if kind == "programs":
+        entry["samples"] = args.samples
     if entry not in runs:
         runs.append(entry)
     header = "# The settings that made the verifier corpus (benchmarks/verifier_corpus.py).\n"
