@@ -219,6 +219,10 @@ def main(argv: list[str] | None = None) -> None:
     samples = measure(rows, hidden, args.mutants)
     results = [score(rule, samples) for rule in rules(args.mutants)]
     print(table(results, samples))
+    tested = [s for s, row in zip(samples, rows, strict=True) if row["task_id"] in hidden]
+    if 0 < len(tested) < len(samples):
+        print("Only the programs whose problem has hidden tests:\n")
+        print(table([score(rule, tested) for rule in rules(args.mutants)], tested))
     print(f"measured in {time.perf_counter() - started:.0f} s; {len(hidden)} problems with hidden tests")
     if args.json:
         data = {
