@@ -10,6 +10,7 @@ from aiev_agents.llm import llm_config_for
 from aiev_agents.testing import ScriptedServer, key_by_role
 
 import programs
+import transcripts as tx
 
 pytestmark = pytest.mark.docker
 
@@ -169,3 +170,32 @@ def test_final_packages_keep_what_an_earlier_round_installed(executor: ExecutorA
     assert [e.status for e in transcript.executions] == ["fail", "pass"]
     assert transcript.executions[1].packages == []
     assert transcript.final_packages == ["tabulate==0.9.0"]
+
+
+def shape(value: object) -> object:
+    """The keys of a record at every level, with None kept apart: dicts by key, lists item by item
+    (a list whose items all have one shape, such as mutants, is that shape once)."""
+    if isinstance(value, dict):
+        return {key: shape(item) for key, item in value.items()}
+    if isinstance(value, list):
+        items = [shape(item) for item in value]
+        return items[:1] if all(item == items[0] for item in items) else items
+    return None if value is None else "value"
+
+
+def test_hand_built_records_have_the_shape_of_a_real_one(executor: ExecutorAgent) -> None:
+    """tests/transcripts.py builds the records the curate, export and report tests read: they must
+    look like what run_dialogue writes (keys, turn layout, call ids, the checks of a verified sample)."""
+    hand = tx.first_try()
+    seed = dict(hand.seed)
+    real = dialogue(executor, seed, [], [tx.python_answer(tx.ADD_PROGRAM)])
+    assert (real.verified, hand.verified) == (True, True)
+    real_record, hand_record = real.to_dict(), hand.to_dict()
+    assert set(hand_record) == set(real_record)
+    for key in ("messages", "executions", "usage", "timings", "checks", "models", "seed"):
+        assert shape(hand_record[key]) == shape(real_record[key]), key
+    assert [(t.role, t.name, t.content) for t in hand.messages[:2]] == [
+        (t.role, t.name, t.content) for t in real.messages[:2]
+    ]
+    assert hand.messages[2].content == real.messages[2].content
+    assert hand.checks["tests_ran"] == real.checks["tests_ran"]

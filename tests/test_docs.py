@@ -19,8 +19,8 @@ HTML comments on the lines right above a fence change that:
 * ``<!-- docker -->`` needs a Docker engine and the sandbox image (``sandbox_settings``);
   without them those blocks are left out and the page's test ends as skipped, saying so;
 * ``<!-- record: NAME -->`` names the record a JSON block must be (see ``RECORD_CHECKS``);
-* ``<!-- not-run: REASON -->`` leaves the block out; each one is listed as a skipped test
-  with its reason, so skipping is a visible choice.
+* ``<!-- not-run: REASON -->`` leaves the block out; one test checks that each such block
+  gives a reason and prints them all (``pytest -rP``), so leaving a block out is a visible choice.
 
 Tables preceded by ``<!-- fields: module:Class -->`` must list exactly the fields of that
 pydantic model or dataclass (by their JSON name) with, in the columns the table has, the type
@@ -521,21 +521,19 @@ def test_every_block_is_run_or_says_why_not() -> None:
     for block in _all_blocks():
         unknown = set(block.markers) - BLOCK_MARKERS
         assert not unknown, f"{block.where}: unknown marker(s) {sorted(unknown)}; known: {sorted(BLOCK_MARKERS)}"
-        if "not-run" in block.markers:
-            assert block.markers["not-run"], f"{block.where}: <!-- not-run: REASON --> needs a reason"
-        elif "file" not in block.markers:
+        if "not-run" not in block.markers and "file" not in block.markers:
             assert block.language in RUN_LANGUAGES | OUTPUT_LANGUAGES, (
                 f"{block.where}: a ```{block.language} block cannot run; mark it <!-- not-run: REASON -->"
             )
 
 
-@pytest.mark.parametrize(
-    "block",
-    [block for block in _all_blocks() if "not-run" in block.markers],
-    ids=lambda block: block.where,
-)
-def test_not_run_block(block: Block) -> None:
-    pytest.skip(f"{block.where} not run: {block.markers['not-run']}")
+def test_every_block_left_out_says_why() -> None:
+    not_run = {block.where: block.markers["not-run"].strip() for block in _all_blocks() if "not-run" in block.markers}
+    without_reason = [where for where, reason in not_run.items() if not reason]
+    assert not without_reason, f"<!-- not-run: REASON --> needs a reason: {', '.join(without_reason)}"
+    print(f"{len(not_run)} block(s) not run:")
+    for where, reason in not_run.items():
+        print(f"  {where}: {reason}")
 
 
 @pytest.mark.parametrize("doc", OWNED_DOCS)

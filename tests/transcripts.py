@@ -1,8 +1,11 @@
 """Realistic stored dialogues built with the real ``Transcript`` model: repairs, installs, failures.
 
 Each builder lays the turns out as ``aiev_agents.dialogue.loop`` records them (the programmer's
-view): system prompt, the questioner's problem, then per round the programmer's answer, the
-executor's report and, after a failure, the questioner's explanation.
+view): the programmer's system prompt, the task turn (the problem in the programmer's task
+message), then per round the programmer's answer, the executor's report and, after a failure,
+the questioner's explanation. Turns a model wrote carry a ``call_id``; a verified record carries
+the ``checks`` of its passing program. ``tests/test_dialogue.py`` checks that these records have
+the shape of one ``run_dialogue`` makes.
 """
 
 from __future__ import annotations
@@ -13,14 +16,13 @@ from pathlib import Path
 
 from aiev_agents.codeblocks import split_program
 from aiev_agents.dialogue.transcript import Execution, ExecutionResult, Timings, Transcript, Turn, Usage
+from aiev_agents.dialogue.verdict.checks import evidence
 from aiev_agents.roles.execution_text import format_execution
+from aiev_agents.roles.prompts import fill, read_prompt
 
 CONFIG_HASH = "3f2a9c0d51e4b7a8"
 TEACHER = "gpt-4-turbo"
-SYSTEM_PROMPT = (
-    "You are an expert Python programmer. You solve the problem you are given with one complete,\n"
-    "runnable Python program and you test it yourself.\n"
-)
+SYSTEM_PROMPT = read_prompt("programmer")  # the programmer's default system message
 
 ADD_PROBLEM = (
     "Write a function `add(a, b)` that returns the sum of two integers. "
@@ -81,7 +83,10 @@ def install_answer(packages: Sequence[str], program: str) -> str:
     return f"This needs {', '.join(packages)}.\n\n```bash\n{pip}\n```\n\n```python\n{program.rstrip()}\n```\n"
 
 
-def passed(output: str, assertions: int, packages: Sequence[str] = (), install_output: str = "") -> ExecutionResult:
+def passed(
+    output: str, assertions: int, packages: Sequence[str] = (), install_output: str = "", functions: Sequence[str] = ()
+) -> ExecutionResult:
+    """A passing run whose tests called the solution's ``functions`` (all of them)."""
     return ExecutionResult(
         status="pass",
         exit_code=0,
@@ -90,6 +95,8 @@ def passed(output: str, assertions: int, packages: Sequence[str] = (), install_o
         packages=list(packages),
         install_output=install_output,
         assertions=assertions,
+        solution_functions=list(functions),
+        solution_calls=list(functions),
     )
 
 
@@ -97,6 +104,44 @@ def failed(output: str, exit_code: int = 1, status: str = "fail", assertions: in
     return ExecutionResult.model_validate(
         {"status": status, "exit_code": exit_code, "output": output, "duration_s": 0.18, "assertions": assertions}
     )
+
+
+def checks_of_a_pass(run: ExecutionResult) -> dict[str, object]:
+    """The ``checks`` the verdict records for a passing program: evidence, mutants all killed, full coverage."""
+    functions = run.solution_functions or ["solution"]
+    mutants = [
+        {
+            "operator": "return_none",
+            "function": name,
+            "line": 1,
+            "description": "line 1: the function returns None",
+            "outcome": "killed",
+            "status": "fail",
+        }
+        for name in functions
+    ]
+    return {
+        "tests_ran": evidence(run),
+        "mutation": {
+            "score": 1.0,
+            "killed": len(mutants),
+            "survived": 0,
+            "inconclusive": 0,
+            "candidates": len(mutants),
+            "duration_s": 0.07,
+            "mutants": mutants,
+            "budget": 16,
+        },
+        "coverage": {
+            "lines": [4, 4],
+            "branches": [0, 0],
+            "missing": [],
+            "line_rate": 1.0,
+            "branch_rate": None,
+            "status": "pass",
+            "duration_s": 0.01,
+        },
+    }
 
 
 def build(
@@ -113,15 +158,16 @@ def build(
     """A transcript of ``rounds`` (answer, execution) with an explanation after each failed round."""
     turns = [
         Turn(role="system", name="programmer", content=SYSTEM_PROMPT),
-        Turn(role="user", name="questioner", content=problem),
+        Turn(role="user", name="questioner", content=fill("task", problem=problem.strip())),
     ]
     executions = []
     for number, (answer, result) in enumerate(rounds, start=1):
-        turns.append(Turn(role="assistant", name="programmer", content=answer))
+        turns.append(Turn(role="assistant", name="programmer", content=answer, call_id=f"chatcmpl-{number}a"))
         turns.append(Turn(role="user", name="executor", content=format_execution(result)))
         executions.append(Execution(round=number, **result.model_dump()))
         if number < len(rounds):
-            turns.append(Turn(role="user", name="questioner", content=explanations[number - 1]))
+            explanation = explanations[number - 1]
+            turns.append(Turn(role="user", name="questioner", content=explanation, call_id=f"chatcmpl-{number}q"))
     final = split_program(rounds[-1][0])
     last = executions[-1]
     player = models or {"questioner": TEACHER, "programmer": TEACHER}
@@ -150,12 +196,13 @@ def build(
             execution_s=1.2,
         ),
         config_hash=config_hash,
+        checks=checks_of_a_pass(last) if last.passed else {},
     )
 
 
 def first_try(sample_id: str = "add-1", problem: str = ADD_PROBLEM, program: str = ADD_PROGRAM) -> Transcript:
     """Verified in one round."""
-    return build(sample_id, problem, [(python_answer(program), passed("all tests passed\n", 2))])
+    return build(sample_id, problem, [(python_answer(program), passed("all tests passed\n", 2, functions=["add"]))])
 
 
 def repaired_assertion(sample_id: str = "words-1") -> Transcript:
@@ -175,7 +222,10 @@ def repaired_assertion(sample_id: str = "words-1") -> Transcript:
         WORDS_PROBLEM,
         [
             (python_answer(WORDS_BUGGY), failed(traceback, assertions=1)),
-            (python_answer(WORDS_FIXED, "Fixed: words are lower-cased and punctuation dropped."), passed("", 3)),
+            (
+                python_answer(WORDS_FIXED, "Fixed: words are lower-cased and punctuation dropped."),
+                passed("", 3, functions=["count_words"]),
+            ),
         ],
         [explanation],
     )
@@ -201,7 +251,9 @@ def repaired_with_install(sample_id: str = "table-1") -> Transcript:
             (python_answer(TABLE_PROGRAM), failed(missing)),
             (
                 install_answer(["tabulate==0.9.0"], TABLE_PROGRAM),
-                passed(" n    square\n 2         4\n 3         9\n", 2, ["tabulate==0.9.0"], install),
+                passed(
+                    " n    square\n 2         4\n 3         9\n", 2, ["tabulate==0.9.0"], install, ["squares_table"]
+                ),
             ),
         ],
         ["The program imports `tabulate`, which is not installed. Ask for it with a pip install block."],

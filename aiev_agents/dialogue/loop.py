@@ -14,12 +14,11 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
-import openai
-
 from ..clock import utc_now
 from ..codeblocks import split_program
-from ..errors import ConfigError, ContextExceeded, DialogueAbandoned, ModelUnavailable, is_context_overflow
+from ..errors import ConfigError, ContextExceeded, DialogueAbandoned
 from ..generate.seeds import Seed
+from ..llm.ask import ask_agent, reply_text
 from ..roles.executor import ExecutorAgent, format_execution
 from ..roles.questioner import QuestionerAgent
 from .transcript import Execution, ExecutionResult, Timings, Transcript, Turn, Usage
@@ -166,7 +165,7 @@ class _Dialogue:
         self.check_cancelled()
         reply = self.executor.generate_reply(messages=[{"role": "user", "content": answer}])
         self.execution_s += time.perf_counter() - started
-        report = _content(reply)
+        report = reply_text(reply)
         execution = self.executor.last_execution
         if execution is None:  # a custom reply answered without running anything
             execution = ExecutionResult(status="fail", exit_code=1, output=report)
@@ -199,20 +198,19 @@ class _Dialogue:
         self.check_cancelled()
         with self.model_gate(agent):
             started = time.perf_counter()
-            known = _response_ids(agent)
             try:
                 self.check_cancelled()  # the gate may have kept this call waiting
-                reply = agent.generate_reply(messages=messages)
-            except (openai.APIError, TimeoutError) as exc:
-                if is_context_overflow(exc):
-                    raise ContextExceeded(f"the prompt of '{agent.name}' is over its model's context: {exc}") from exc
-                raise ModelUnavailable(_model_error_message(agent, exc)) from exc
+                answer = ask_agent(
+                    agent,
+                    messages,
+                    describe=lambda exc: _model_error_message(agent, exc),
+                    overflow=lambda exc: f"the prompt of '{agent.name}' is over its model's context: {exc}",
+                )
             finally:
                 self.model_s += time.perf_counter() - started
         self.check_cancelled()  # a reply that came after the interrupt is not acted on
-        new_ids = [key for key in _response_ids(agent) if key not in known]
-        self.last_call_id = new_ids[-1] if new_ids else None
-        return _content(reply)
+        self.last_call_id = answer.call_id
+        return answer.text
 
     def _record(self, role: str, name: str, content: str, call_id: str | None = None) -> None:
         turn = Turn(role=role, name=name, content=content, call_id=call_id)
@@ -364,20 +362,6 @@ def _merge_consecutive(messages: list[Message]) -> list[Message]:
 def _task_message(programmer: Any, problem: str) -> str:
     task_message = getattr(programmer, "task_message", None)
     return task_message(problem) if callable(task_message) else problem
-
-
-def _response_ids(agent: Any) -> list[str]:
-    """Ids of the responses AG2's client has seen, oldest first (empty for a non-LLM agent)."""
-    metadata = getattr(getattr(agent, "client", None), "_response_metadata", None)
-    return list(metadata) if isinstance(metadata, dict) else []
-
-
-def _content(reply: Any) -> str:
-    if reply is None:
-        return ""
-    if isinstance(reply, dict):
-        return str(reply.get("content") or "")
-    return str(reply)
 
 
 def _usage(agent: Any) -> Usage:

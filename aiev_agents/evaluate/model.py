@@ -19,6 +19,7 @@ from typing import Any, cast
 from ..config import AievConfig, ModelSpec
 from ..data.benchmarks import BenchmarkTask
 from ..errors import ConfigError, ModelUnavailable
+from ..llm.ask import ask_client
 from .candidates import Candidate, code_for
 from .prompts import build_messages
 
@@ -84,20 +85,16 @@ class ModelCandidates:
         Raises:
             ModelUnavailable: The call failed after the entry's retries.
         """
-        import openai
-
         params: dict[str, Any] = {"messages": build_messages(task), "temperature": self.temperature}
         if self.max_tokens is not None:
             params["max_tokens"] = self.max_tokens
         if self.spec.seed is not None:
             params["seed"] = self.spec.seed + sample
-        client = self._client()
-        try:
-            response = client.create(**params)
-        except (openai.APIError, TimeoutError) as exc:
-            raise ModelUnavailable(f"model {self.name!r} ({self.spec.model}) failed on {task.task_id}: {exc}") from exc
-        texts = client.extract_text_or_completion_object(response)
-        return str(texts[0] or "") if texts else ""
+
+        def describe(exc: Exception) -> str:
+            return f"model {self.name!r} ({self.spec.model}) failed on {task.task_id}: {exc}"
+
+        return ask_client(self._client(), describe, **params)
 
     def _client(self) -> Any:
         client = getattr(self._local, "client", None)

@@ -41,6 +41,7 @@ from ..codeblocks import split_program
 from ..config import AievConfig
 from ..errors import ConfigError, ModelUnavailable
 from ..evaluate.sanitize import source_of
+from ..llm.ask import ask_agent
 from ..sandbox import testcode
 from ..sandbox.settings import SandboxSettings
 from .splits import read_split
@@ -236,18 +237,11 @@ class Comparison:
         return result.status
 
     def _answer(self, name: str, problem: str) -> str:
-        import openai
-
         agent = self._agent(name)
         task_message = getattr(agent, "task_message", None)
         content = task_message(problem) if callable(task_message) else problem
-        try:
-            reply = agent.generate_reply(messages=[{"role": "user", "content": content}])
-        except (openai.APIError, TimeoutError) as exc:
-            raise ModelUnavailable(f"compare: model {name!r} failed: {exc}") from exc
-        if isinstance(reply, dict):
-            return str(reply.get("content") or "")
-        return str(reply or "")
+        messages = [{"role": "user", "content": content}]
+        return ask_agent(agent, messages, describe=lambda exc: f"compare: model {name!r} failed: {exc}").text
 
     def _agent(self, name: str) -> Any:
         agents: dict[str, Any] = self._local.__dict__.setdefault("agents", {})
