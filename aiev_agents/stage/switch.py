@@ -29,13 +29,12 @@ __all__ = [
     "Decision",
     "Postponed",
     "StageController",
-    "StageSwitchSettings",
     "config_for_stage",
     "decide",
     "restart_workers",
-    "start_in_background",
     "stage_markdown",
     "stage_summary",
+    "start_in_background",
 ]
 
 logger = logging.getLogger(__name__)

@@ -22,7 +22,7 @@ from ...errors import DatasetError
 from ...generate.store import DIALOGUES_FILE
 from ...jsonl import dumps_line, numbered_records
 from ..benchmarks import BenchmarkTask, load_benchmark
-from .report import REPORT_JSON, BenchmarkInfo, CurateReport, FilterCount, Match, Removal, load_report
+from .report import BenchmarkInfo, CurateReport, FilterCount, Removal
 from .settings import BenchmarkSources, CurateSettings
 
 if TYPE_CHECKING:
@@ -31,20 +31,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-__all__ = [
-    "BenchmarkSources",
-    "CurateReport",
-    "CurateSettings",
-    "Curator",
-    "REPORT_JSON",
-    "Match",
-    "Removal",
-    "curate_dataset",
-    "dataset_records",
-    "load_benchmarks",
-    "load_report",
-    "resolve_dataset",
-]
+__all__ = ["Curator", "curate_dataset", "dataset_records", "load_benchmarks", "resolve_dataset"]
 
 
 def resolve_dataset(path: str | Path) -> Path:
