@@ -146,6 +146,8 @@ class Generation:
         finally:
             manifest.sessions[-1].ended_at = utc_now("milliseconds")
             manifest.sessions[-1].status = summary.stop_reason
+            if summary.stop_reason != "done":  # a record may have landed between the store and the counts
+                manifest.recount(store.records(), errors.count())
             save_manifest(manifest, out)
             summary.report_path = _write_report(out)
         return summary
