@@ -183,8 +183,8 @@ def label(args: argparse.Namespace) -> None:
     from aiev_agents.data.benchmarks import load_benchmark
     from aiev_agents.evaluate.execute import checker_for, eval_sandbox_settings
     from aiev_agents.sandbox import DockerSandbox, SandboxPool
+    from aiev_agents.sandbox.guest.testcode import solution_only
     from aiev_agents.sandbox.settings import SandboxSettings
-    from aiev_agents.sandbox.testcode import solution_only
 
     rows = read_rows(PROGRAMS)
     labels = {label["id"]: label for label in read_rows(LABELS)}

@@ -1,4 +1,4 @@
-"""``aiev compare``'s held-out tests: the record's test code only (``sandbox.testcode``), never its solution."""
+"""``aiev compare``'s held-out tests: the record's test code only (``sandbox.guest.testcode``), never its solution."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from aiev_agents.config import load_config
-from aiev_agents.sandbox import testcode
+from aiev_agents.sandbox.guest import testcode
 from aiev_agents.sandbox.settings import SandboxSettings
 from aiev_agents.stage.compare import Comparison, HeldOut, held_out, held_out_tests, solution_code
 

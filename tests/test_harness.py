@@ -10,7 +10,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from aiev_agents.sandbox import harness
+from aiev_agents.sandbox.guest import harness
 
 HARNESS = Path(harness.__file__)
 TESTCODE = HARNESS.with_name("testcode.py")

@@ -213,3 +213,25 @@ def test_records_config_and_data_import_without_ag2(module):
     code = f"import {module}, sys; bad = [m for m in sys.modules if m.split('.')[0] == 'autogen']; assert not bad, bad"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+def test_the_sandbox_guest_side_needs_only_the_standard_library():
+    """The guest modules are copied into the container alone: they import the stdlib and each other."""
+    guest = ROOT / "sandbox" / "guest"
+    names = {path.stem for path in guest.glob("*.py")}
+    foreign = {}
+    for path in sorted(guest.glob("*.py")):
+        for node in _import_nodes(ast.parse(path.read_text(encoding="utf-8"))):
+            tops = (
+                [alias.name.split(".")[0] for alias in node.names]
+                if isinstance(node, ast.Import)
+                else ([] if node.level else [(node.module or "").split(".")[0]])
+            )
+            for top in tops:
+                sibling = top.removeprefix("_aiev_")
+                if top not in sys.stdlib_module_names and top != "__future__" and sibling not in names:
+                    foreign.setdefault(path.name, set()).add(top)
+    assert not foreign, f"the guest side imports outside the standard library: {foreign}"
+    from aiev_agents.sandbox.container import RUNNER_FILES
+
+    assert sorted(RUNNER_FILES) == sorted(f"{name}.py" for name in names - {"__init__"})

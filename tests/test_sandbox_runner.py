@@ -124,5 +124,5 @@ def test_rlimits_of_the_program(sandbox_settings: SandboxSettings) -> None:
 
 @pytest.mark.parametrize("name", RUNNER_FILES)
 def test_runner_files_parse_as_python_3_8(name: str) -> None:
-    source = resources.files("aiev_agents.sandbox").joinpath(name).read_text(encoding="utf-8")
+    source = resources.files("aiev_agents.sandbox.guest").joinpath(name).read_text(encoding="utf-8")
     ast.parse(source, filename=name, feature_version=(3, 8))

@@ -1,4 +1,4 @@
-"""The one definition of test code versus solution code (``aiev_agents.sandbox.testcode``), as a specification.
+"""The one definition of test code versus solution code (``aiev_agents.sandbox.guest.testcode``), as a specification.
 
 A program's top-level statements are test code (test functions and classes), driver code
 (top-level statements that run: asserts, calls, loops, ``if __name__`` blocks; counted as
@@ -12,7 +12,7 @@ import textwrap
 
 import pytest
 
-from aiev_agents.sandbox import testcode
+from aiev_agents.sandbox.guest import testcode
 
 
 def program(text: str) -> str:

@@ -2,7 +2,7 @@
 
 A run whose seeds are benchmark problems (``aiev seeds benchmark`` writes them) can be
 checked against ground truth: each record's final program, its own test code removed
-(:func:`~aiev_agents.sandbox.testcode.solution_only`), runs against the benchmark's own
+(:func:`~aiev_agents.sandbox.guest.testcode.solution_only`), runs against the benchmark's own
 tests in the sandbox, exactly as ``aiev eval`` scores a sample (HumanEval+'s base and plus
 inputs, MBPP's assertions), after its ``final_packages`` are installed. Set beside the
 record's ``verified``, that gives the verifier's precision (verified and correct / verified),
@@ -37,8 +37,8 @@ from ..evaluate.execute import DEFAULT_TIMEOUT_S, Checker, checker_for, eval_san
 from ..evaluate.humaneval_plus import default_oracle_cache_dir
 from ..evaluate.runner import load_tasks
 from ..jsonl import dumps_line, numbered_records
+from ..sandbox.guest.testcode import solution_only
 from ..sandbox.settings import SandboxSettings
-from ..sandbox.testcode import solution_only
 from .benchmarks import BenchmarkTask, problem_statement
 
 AUDIT_SCHEMA = 1

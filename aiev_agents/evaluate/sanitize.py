@@ -10,7 +10,7 @@ Steps (as evalplus's sanitizer does, with :mod:`ast` instead of tree-sitter):
    the functions, classes and assignments the entry point needs, found by following names
    from it; drop everything else: demo calls, prints, asserts, ``if __name__ == ...``
    blocks, tests. Without an entry point every definition and assignment but test code
-   is kept (test code as :mod:`aiev_agents.sandbox.testcode` defines it, the project's one
+   is kept (test code as :mod:`aiev_agents.sandbox.guest.testcode` defines it, the project's one
    definition: ``test*``/``check*`` functions and classes, ``TestCase`` subclasses,
    argument-less functions asserting about the program's definitions, functions calling
    test code, and assignments calling test code).
@@ -28,7 +28,7 @@ import ast
 import textwrap
 
 from ..codeblocks import parse_blocks
-from ..sandbox import testcode
+from ..sandbox.guest import testcode
 
 _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _ASSIGNMENTS = (ast.Assign, ast.AnnAssign, ast.AugAssign)
@@ -65,7 +65,7 @@ def sanitize(text: str, entry_point: str | None = None, *, prompt: str | None = 
 
 def extract_code(text: str, entry_point: str | None = None, *, prompt: str | None = None) -> str:
     """The Python of a reply: its fenced Python blocks, each repaired to parse, joined by blank lines
-    (:func:`~aiev_agents.sandbox.testcode.combine`: ``from __future__`` imports first)."""
+    (:func:`~aiev_agents.sandbox.guest.testcode.combine`: ``from __future__`` imports first)."""
     blocks = [block.code for block in parse_blocks(text) if block.language == "python"] or [text]
     parts = [_parsable(block, entry_point, prompt).strip("\n") for block in blocks]
     parts = [part for part in parts if part.strip()]
@@ -78,7 +78,7 @@ def prune(code: str, entry_point: str | None = None) -> str:
     Args:
         code: Python source that parses.
         entry_point: The root of the search; None keeps every definition and assignment that
-            is not test code (:func:`aiev_agents.sandbox.testcode.is_test_statement`).
+            is not test code (:func:`aiev_agents.sandbox.guest.testcode.is_test_statement`).
 
     Returns:
         The kept statements in their original order and text.

@@ -149,7 +149,7 @@ def _make_host_dir(settings: SandboxSettings) -> Path:
     host_dir = Path(tempfile.mkdtemp(prefix=f"{HOST_DIR_PREFIX}{os.getpid()}-", dir=parent))
     code = host_dir / "code"
     code.mkdir(mode=0o755)
-    package = resources.files("aiev_agents.sandbox")
+    package = resources.files("aiev_agents.sandbox.guest")
     for name in RUNNER_FILES:
         (code / name).write_text(package.joinpath(name).read_text(encoding="utf-8"), encoding="utf-8")
         (code / name).chmod(0o644)

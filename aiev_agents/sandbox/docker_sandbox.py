@@ -42,12 +42,12 @@ from aiev_agents.sandbox.container import (
     start_sandbox,
     sweep_orphans,
 )
-from aiev_agents.sandbox.harness import split_counts
+from aiev_agents.sandbox.guest.harness import split_counts
+from aiev_agents.sandbox.guest.wire import unb64
 from aiev_agents.sandbox.image import connect, ensure_image
 from aiev_agents.sandbox.installer import InstallOutcome, check_requirements, generation_dir, install
 from aiev_agents.sandbox.runner_client import RunnerGone
 from aiev_agents.sandbox.settings import SandboxSettings
-from aiev_agents.sandbox.wire import unb64
 
 __all__ = [
     "CA_BUNDLE_PATH",

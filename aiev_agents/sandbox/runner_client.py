@@ -7,7 +7,7 @@ import socket
 from pathlib import Path
 from typing import Any
 
-from aiev_agents.sandbox.wire import recv_frame, send_frame
+from aiev_agents.sandbox.guest.wire import recv_frame, send_frame
 
 logger = logging.getLogger(__name__)
 

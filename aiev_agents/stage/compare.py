@@ -5,11 +5,11 @@ on the ``problem`` of every record of a split file (``block-NNNN.test.jsonl``). 
 is run against the *record's own tests* in the sandbox:
 
 * the candidate's solution is its answer's Python without its own test and driver code
-  (:func:`solution_code`, :func:`aiev_agents.sandbox.testcode.solution_only`);
+  (:func:`solution_code`, :func:`aiev_agents.sandbox.guest.testcode.solution_only`);
 * the record's tests are the test and driver code of its ``final_program``, as
-  :mod:`aiev_agents.sandbox.testcode` defines it, with its imports and the top-level
+  :mod:`aiev_agents.sandbox.guest.testcode` defines it, with its imports and the top-level
   assignments that code reads (:func:`held_out_tests`);
-* the program is the two joined by :func:`~aiev_agents.sandbox.testcode.combine` (``from
+* the program is the two joined by :func:`~aiev_agents.sandbox.guest.testcode.combine` (``from
   __future__`` imports hoisted), run with the record's packages and those the answer asks
   for; it passes when it exits 0 and its tests ran.
 
@@ -42,7 +42,7 @@ from ..config import AievConfig
 from ..errors import ConfigError, ModelUnavailable
 from ..evaluate.sanitize import source_of
 from ..llm.ask import ask_agent
-from ..sandbox import testcode
+from ..sandbox.guest import testcode
 from ..sandbox.settings import SandboxSettings
 from .splits import read_split
 
@@ -105,9 +105,9 @@ class HeldOut:
 
 
 def held_out_tests(program: str) -> str:
-    """The test code of a verified program, without its solution (:mod:`~aiev_agents.sandbox.testcode`).
+    """The test code of a verified program, without its solution (:mod:`~aiev_agents.sandbox.guest.testcode`).
 
-    Kept, in order: imports; test and driver code (:func:`~aiev_agents.sandbox.testcode.tests_only`:
+    Kept, in order: imports; test and driver code (:func:`~aiev_agents.sandbox.guest.testcode.tests_only`:
     ``test*``/``check*`` functions and classes, ``TestCase`` subclasses, argument-less functions
     that assert about the program's definitions, functions calling those, and every top-level
     statement that is no definition, import or assignment); top-level assignments that the kept
@@ -127,7 +127,7 @@ def held_out_tests(program: str) -> str:
 
 
 def solution_code(program: str) -> str:
-    """A candidate program without its test and driver code (:func:`~aiev_agents.sandbox.testcode.solution_only`).
+    """A candidate program without its test and driver code (:func:`~aiev_agents.sandbox.guest.testcode.solution_only`).
 
     A program that does not parse is returned as it is: running it shows the error.
     """

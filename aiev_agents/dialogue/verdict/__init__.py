@@ -9,7 +9,7 @@ A program is verified when its run exited 0 and every enabled gate holds:
 4. **coverage**: the tests run enough of the solution's lines and branches (off by default).
 
 What is test code and what is solution code is decided in one place,
-:mod:`aiev_agents.sandbox.testcode` (it also runs inside the sandbox).
+:mod:`aiev_agents.sandbox.guest.testcode` (it also runs inside the sandbox).
 
 ``import aiev_agents.dialogue.verdict`` loads only the settings (what a config needs); the gates are
 imported on first use.

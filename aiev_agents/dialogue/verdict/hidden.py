@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ...sandbox.testcode import combine, redefined_names, solution_only
+from ...sandbox.guest.testcode import combine, redefined_names, solution_only
 
 
 def hidden_program(program: str, tests: Sequence[str]) -> tuple[str | None, str]:

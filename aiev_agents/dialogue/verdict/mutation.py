@@ -3,7 +3,7 @@
 The same model writes the code and its tests, so tests can pass without checking anything
 the problem asks. After a passing run, mutants of the program are made, each with one
 small fault in one solution function (test code is never touched, see
-:mod:`aiev_agents.sandbox.testcode`), and the tests are run against each:
+:mod:`aiev_agents.sandbox.guest.testcode`), and the tests are run against each:
 
 * **killed**: the run failed: the tests noticed the fault;
 * **survived**: the run passed: the tests did not notice;
@@ -32,7 +32,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 from mutmut.mutation.mutators import mutation_operators
 
-from ...sandbox.testcode import layout as program_layout
+from ...sandbox.guest.testcode import layout as program_layout
 from ..transcript import ExecutionResult
 
 Outcome = Literal["killed", "survived", "inconclusive"]
