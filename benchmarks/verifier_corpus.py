@@ -119,63 +119,56 @@ def _remember_config(kind: str, settings: dict[str, Any], args: argparse.Namespa
 def generate(args: argparse.Namespace) -> None:
     """Programs (solution and the model's own tests) from the programmer role."""
     from aiev_agents.roles.programmer import ProgrammerAgent
-    from aiev_agents.roles.prompts import read_prompt
 
-    rows = read_rows(PROGRAMS)
-    done = {row["id"] for row in rows}
-    client, settings = _client(args.model, args.temperature, args.max_tokens)
-    _remember_config("programs", settings, args)
-    system = read_prompt("programmer")
-    pending = 0
-    for task in load(args.benchmark, args.limit, args.start):
-        for sample in range(args.samples):
-            row_id = f"{task.task_id}#{args.model}#{sample}"
-            if row_id in done:
-                continue
-            started = time.perf_counter()
-            reply, tokens = _ask(
-                client, system, ProgrammerAgent.task_message(problem_statement(task)),
-                args.temperature, args.max_tokens, args.seed + sample,
-            )  # fmt: skip
-            rows.append({
-                "id": row_id, "benchmark": task.benchmark, "task_id": task.task_id, "model": args.model,
-                "sample": sample, "temperature": args.temperature, "seed": args.seed + sample, "reply": reply,
-            })  # fmt: skip
-            done.add(row_id)
-            pending += 1
-            print(f"{row_id}: {tokens} tokens in {time.perf_counter() - started:.1f} s", flush=True)
-            if pending >= FLUSH_EVERY:
-                write_rows(PROGRAMS, rows)
-                pending = 0
-    write_rows(PROGRAMS, rows)
+    def jobs(task: BenchmarkTask) -> list[tuple[str, str, int, dict[str, Any]]]:
+        request = ProgrammerAgent.task_message(problem_statement(task))
+        return [
+            (f"{task.task_id}#{args.model}#{sample}", request, args.seed + sample,
+             {"sample": sample, "temperature": args.temperature, "seed": args.seed + sample})
+            for sample in range(args.samples)
+        ]  # fmt: skip
+
+    _fill(PROGRAMS, "programs", "programmer", jobs, args)
 
 
 def hidden_tests(args: argparse.Namespace) -> None:
     """Hidden tests from the test writer role, once per problem."""
-    from aiev_agents.roles.prompts import read_prompt
     from aiev_agents.roles.test_writer import TestWriterAgent
 
-    rows = read_rows(HIDDEN_TESTS)
+    def jobs(task: BenchmarkTask) -> list[tuple[str, str, int, dict[str, Any]]]:
+        return [(f"{task.task_id}#{args.model}", TestWriterAgent.tests_request(problem_statement(task)), args.seed, {})]
+
+    _fill(HIDDEN_TESTS, "hidden_tests", "test_writer", jobs, args)
+
+
+def _fill(path: Path, step: str, role: str, jobs: Any, args: argparse.Namespace) -> None:
+    """Ask ``role`` for every row ``jobs(task)`` names that ``path`` lacks; rewrite the file every few rows.
+
+    ``jobs(task)`` gives ``(row id, user turn, seed, extra row fields)`` for each row a task needs.
+    """
+    from aiev_agents.roles.prompts import read_prompt
+
+    rows = read_rows(path)
     done = {row["id"] for row in rows}
     client, settings = _client(args.model, args.temperature, args.max_tokens)
-    _remember_config("hidden_tests", settings, args)
-    system = read_prompt("test_writer")
+    _remember_config(step, settings, args)
+    system = read_prompt(role)
     pending = 0
     for task in load(args.benchmark, args.limit, args.start):
-        row_id = f"{task.task_id}#{args.model}"
-        if row_id in done:
-            continue
-        started = time.perf_counter()
-        request = TestWriterAgent.tests_request(problem_statement(task))
-        reply, tokens = _ask(client, system, request, args.temperature, args.max_tokens, args.seed)
-        rows.append({"id": row_id, "benchmark": task.benchmark, "task_id": task.task_id, "model": args.model,
-                     "reply": reply})  # fmt: skip
-        pending += 1
-        print(f"{row_id}: {tokens} tokens in {time.perf_counter() - started:.1f} s", flush=True)
-        if pending >= FLUSH_EVERY:
-            write_rows(HIDDEN_TESTS, rows)
-            pending = 0
-    write_rows(HIDDEN_TESTS, rows)
+        for row_id, user, seed, extra in jobs(task):
+            if row_id in done:
+                continue
+            started = time.perf_counter()
+            reply, tokens = _ask(client, system, user, args.temperature, args.max_tokens, seed)
+            rows.append({"id": row_id, "benchmark": task.benchmark, "task_id": task.task_id, "model": args.model,
+                         **extra, "reply": reply})  # fmt: skip
+            done.add(row_id)
+            pending += 1
+            print(f"{row_id}: {tokens} tokens in {time.perf_counter() - started:.1f} s", flush=True)
+            if pending >= FLUSH_EVERY:
+                write_rows(path, rows)
+                pending = 0
+    write_rows(path, rows)
 
 
 def label(args: argparse.Namespace) -> None:
