@@ -42,19 +42,27 @@ import re
 import sys
 import unittest
 
-try:  # loaded beside this file by the warm runner
-    import _aiev_testcode as testcode
-except ImportError:  # standalone, or imported as part of the package
+
+def _sibling(name):
+    """The guest module ``name``: as the warm runner loaded it (``_aiev_<name>``), or from beside this file."""
+    if "_aiev_" + name in sys.modules:
+        return sys.modules["_aiev_" + name]
     import importlib.util as _util
 
-    _spec = _util.spec_from_file_location(
-        "_aiev_testcode", os.path.join(os.path.dirname(os.path.abspath(__file__)), "testcode.py")
+    spec = _util.spec_from_file_location(
+        "_aiev_" + name, os.path.join(os.path.dirname(os.path.abspath(__file__)), name + ".py")
     )
-    testcode = _util.module_from_spec(_spec)
-    sys.modules["_aiev_testcode"] = testcode
-    _spec.loader.exec_module(testcode)
+    module = _util.module_from_spec(spec)
+    sys.modules["_aiev_" + name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+testcode = _sibling("testcode")
+explain = _sibling("explain")
 
 NONCE_ENV = "AIEV_HARNESS_NONCE"
+EXPLAIN_ENV = "AIEV_HARNESS_EXPLAIN"
 COUNTER_NAME = "__aiev_count_assert__"
 CALLED_NAME = "__aiev_called__"
 
@@ -93,14 +101,17 @@ class _Instrument(ast.NodeTransformer):
     """Put ``__aiev_count_assert__(is_test)`` before every ``assert`` statement, and
     ``__aiev_called__.add(name)`` at the top of every solution function."""
 
-    def __init__(self, layout):
+    def __init__(self, layout, explainer=None):
         self.layout = layout
+        self.explainer = explainer
         self.starts = {first: name for name, (first, _) in layout.solution.items()}
 
     def visit_Assert(self, node):
         is_test = ast.Constant(value=not self.layout.in_solution(node.lineno))
         call = ast.Call(func=ast.Name(id=COUNTER_NAME, ctx=ast.Load()), args=[is_test], keywords=[])
         count = ast.copy_location(ast.Expr(value=call), node)
+        if self.explainer is not None:
+            node = self.explainer.explained(node)
         return [ast.fix_missing_locations(count), node]
 
     def visit_FunctionDef(self, node):
@@ -237,14 +248,15 @@ def _report(fd, nonce):
         pass
 
 
-def _compile(path):
+def _compile(path, explain_asserts):
     """The program's code, instrumented, with its layout and branch points."""
     with open(path, "rb") as handle:
         source = handle.read()
     tree = ast.parse(source, filename=path)
     layout = testcode.layout(tree)
     points = testcode.branch_points(tree, layout)
-    tree = _Instrument(layout).visit(tree)
+    explainer = explain.Explainer(source.decode("utf-8", "replace")) if explain_asserts else None
+    tree = _Instrument(layout, explainer).visit(tree)
     return compile(tree, path, "exec", dont_inherit=True), layout, points
 
 
@@ -261,14 +273,16 @@ def main(argv):
     if not argv:
         sys.stderr.write("usage: harness.py PROGRAM [ARGS...]\n")
         sys.exit(2)
-    run(argv, os.environ.pop(NONCE_ENV, ""), os.dup(2), coverage=os.environ.pop("AIEV_HARNESS_COVERAGE", "") == "1")
+    coverage = os.environ.pop("AIEV_HARNESS_COVERAGE", "") == "1"
+    run(argv, os.environ.pop(NONCE_ENV, ""), os.dup(2), coverage, os.environ.pop(EXPLAIN_ENV, "1") != "0")
 
 
-def run(argv, nonce, report_fd, coverage=False):
+def run(argv, nonce, report_fd, coverage=False, explain_asserts=True):
     """Like :func:`main`, but the evidence line goes to ``report_fd`` (the warm runner's pipe).
 
     Call it once per process: it patches ``unittest`` and installs the counters; with
-    ``coverage`` it also traces the solution's lines (slow: only for a coverage run).
+    ``coverage`` it also traces the solution's lines (slow: only for a coverage run); with
+    ``explain_asserts`` a failed ``assert`` says what it compared (:mod:`explain`).
     """
     atexit.register(_report, report_fd, nonce)
     path = os.path.abspath(argv[0])
@@ -276,9 +290,10 @@ def run(argv, nonce, report_fd, coverage=False):
     sys.path[0] = os.path.dirname(path)
     setattr(builtins, COUNTER_NAME, _count_assert)
     setattr(builtins, CALLED_NAME, _called)
+    setattr(builtins, explain.EXPLAIN_NAME, explain.explain)
     _patch_unittest()
     try:
-        code, layout, points = _compile(path)
+        code, layout, points = _compile(path, explain_asserts)
     except (SyntaxError, ValueError) as exc:
         _print_exception(exc, skip_frames=99)
         sys.exit(1)

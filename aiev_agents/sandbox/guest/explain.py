@@ -1,0 +1,126 @@
+"""Failed assertions that show their values, as pytest's assertion rewriting does.
+
+An ``assert`` without a message gets one, evaluated only when the assertion fails. The operands
+are kept as the test runs (each wrapped in ``:=``, so it is evaluated once, in its usual order)
+and the message says what was compared::
+
+    assert clamp(-2, -5, 3) == -5    ->  AssertionError: clamp(-2, -5, 3) returned -2, expected -5
+    assert is_even(3)                ->  AssertionError: is_even(3) returned False, expected a true value
+    assert len(items) > 3            ->  AssertionError: len(items) > 3 is false: len(items) is 2
+
+The program's lines, tracebacks and behaviour are otherwise unchanged: the source text is not
+touched, only its syntax tree. Asserts with a message, ``and``/``or`` tests and chained comparisons
+(whose later operands may never run) are left alone.
+
+Standard library only; runs on Python 3.8 and later.
+"""
+
+import ast
+
+EXPLAIN_NAME = "__aiev_explain__"
+TEMP_PREFIX = "__aiev_v"
+REPR_LIMIT = 300
+
+_OPS = {
+    ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=",
+    ast.Is: "is", ast.IsNot: "is not", ast.In: "in", ast.NotIn: "not in",
+}  # fmt: skip
+
+
+class Explainer:
+    """Give message-less asserts an explaining message; one per program (temporaries are numbered)."""
+
+    def __init__(self, source):
+        self.source = source
+        self.count = 0
+
+    def explained(self, node):
+        """``node`` with a message that explains a failure, or ``node`` itself when it cannot."""
+        if node.msg is not None:
+            return node
+        test = node.test
+        if isinstance(test, ast.Compare) and len(test.ops) == 1 and type(test.ops[0]) in _OPS:
+            operands = [test.left, *test.comparators]
+            kept = [self._keep(operand) for operand in operands]
+            new_test = ast.Compare(left=kept[0][0], ops=test.ops, comparators=[k[0] for k in kept[1:]])
+            ops = [_OPS[type(op)] for op in test.ops]
+            message = self._message("compare", operands, [k[1] for k in kept], ops)
+        elif isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) and _is_value(test.operand):
+            kept, name = self._keep(test.operand)
+            new_test = ast.UnaryOp(op=ast.Not(), operand=kept)
+            message = self._message("false", [test.operand], [name], [])
+        elif _is_value(test):
+            new_test, name = self._keep(test)
+            message = self._message("true", [test], [name], [])
+        else:
+            return node
+        for part in ast.walk(message):  # at the test's place: the traceback marks the same span
+            ast.copy_location(part, test)
+        new = ast.Assert(test=ast.copy_location(new_test, test), msg=message)
+        return ast.fix_missing_locations(ast.copy_location(new, node))
+
+    def _keep(self, expr):
+        self.count += 1
+        name = TEMP_PREFIX + str(self.count)
+        return ast.copy_location(ast.NamedExpr(target=ast.Name(id=name, ctx=ast.Store()), value=expr), expr), name
+
+    def _message(self, kind, operands, names, ops):
+        sources = [ast.get_source_segment(self.source, operand) or "?" for operand in operands]
+        literal = [_is_literal(operand) for operand in operands]
+        args = [
+            ast.Constant(value=kind),
+            ast.Constant(value=tuple(sources)),
+            ast.Constant(value=tuple(literal)),
+            ast.Constant(value=tuple(ops)),
+            ast.List(elts=[ast.Name(id=name, ctx=ast.Load()) for name in names], ctx=ast.Load()),
+        ]
+        return ast.Call(func=ast.Name(id=EXPLAIN_NAME, ctx=ast.Load()), args=args, keywords=[])
+
+
+def _is_value(expr):
+    return isinstance(expr, (ast.Call, ast.Name, ast.Attribute, ast.Subscript))
+
+
+def _is_literal(expr):
+    if isinstance(expr, ast.Constant):
+        return True
+    if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, (ast.USub, ast.UAdd)):
+        return _is_literal(expr.operand)
+    if isinstance(expr, (ast.List, ast.Tuple, ast.Set)):
+        return all(_is_literal(element) for element in expr.elts)
+    if isinstance(expr, ast.Dict):
+        return all(key is not None and _is_literal(key) for key in expr.keys) and all(
+            _is_literal(value) for value in expr.values
+        )
+    return False
+
+
+def show(value):
+    """``repr(value)``, cut to ``REPR_LIMIT`` characters; never raises."""
+    try:
+        text = repr(value)
+    except Exception:  # noqa: BLE001 - a broken __repr__ must not hide the failure
+        text = "<" + type(value).__name__ + " object>"
+    return text if len(text) <= REPR_LIMIT else text[: REPR_LIMIT - 3] + "..."
+
+
+def explain(kind, sources, literal, ops, values):
+    """The message of a failed assertion (called by the rewritten ``assert``)."""
+    if kind == "true":
+        return _was(sources[0], values[0]) + ", expected a true value"
+    if kind == "false":
+        return _was(sources[0], values[0]) + ", expected a false value"
+    if ops[0] in ("==", "is") and literal[0] != literal[1]:
+        actual = 0 if literal[1] else 1
+        return _was(sources[actual], values[actual]) + ", expected " + show(values[1 - actual])
+    if ops[0] in ("!=", "is not") and literal[0] != literal[1]:
+        actual = 0 if literal[1] else 1
+        return _was(sources[actual], values[actual]) + ", expected anything but " + show(values[1 - actual])
+    text = sources[0] + " " + ops[0] + " " + sources[1]
+    shown = [_was(sources[i], values[i]) for i in range(len(sources)) if not literal[i]]
+    return text + " is false: " + ", ".join(shown) if shown else text + " is false"
+
+
+def _was(source, value):
+    verb = " returned " if source.endswith(")") and "(" in source else " is "
+    return source + verb + show(value)
