@@ -8,6 +8,7 @@ from ..config import AievConfig
 from ..dialogue.transcript import ExecutionResult
 from .base import AievRole
 from .execution_text import DEFAULT_FEEDBACK_CHARS, cut_middle
+from .failing_check import failing_check
 from .prompts import fill
 
 _VERDICTS = {
@@ -22,14 +23,19 @@ _VERDICTS = {
 class QuestionerAgent(AievRole):
     """Proposes the problem from a seed and explains each failed run in plain language.
 
-    A feedback request quotes at most ``feedback_chars`` characters of the run's output.
+    A feedback request quotes at most ``feedback_chars`` characters of the run's output and,
+    with ``point_at_check``, names the failing check (:mod:`.failing_check`) and asks which
+    side of it, the expectation or the code, the problem statement contradicts.
     """
 
     role_name = "questioner"
 
-    def __init__(self, *args: Any, feedback_chars: int = DEFAULT_FEEDBACK_CHARS, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, feedback_chars: int = DEFAULT_FEEDBACK_CHARS, point_at_check: bool = True, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.feedback_chars = feedback_chars
+        self.point_at_check = point_at_check
 
     @classmethod
     def from_config(cls, config: AievConfig, *, role: str | None = None, **kwargs: Any) -> QuestionerAgent:
@@ -52,4 +58,6 @@ class QuestionerAgent(AievRole):
         """
         verdict = _VERDICTS.get(execution.status, "It did not pass.").format(exit_code=execution.exit_code)
         output = cut_middle(execution.output.strip("\n"), max_chars or self.feedback_chars)
-        return fill("feedback", verdict=verdict, output=output or "(no output)")
+        check = failing_check(execution.output) if self.point_at_check else None
+        pointer = "\n" + fill("failing_check", check=check.describe()) + "\n" if check else ""
+        return fill("feedback", verdict=verdict, output=output or "(no output)", check=pointer)
