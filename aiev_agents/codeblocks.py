@@ -23,7 +23,6 @@ Language = Literal["python", "shell"]
 PYTHON_LABELS = frozenset({"python", "python3", "py"})
 SHELL_LABELS = frozenset({"sh", "bash", "shell", "console"})
 
-_FENCE_OPEN = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})\s*(?P<info>[^`]*?)\s*$")
 _PIP_COMMAND = re.compile(r"^(?:sudo\s+)?(?:pip(?:3(?:\.\d+)?)?|python(?:3(?:\.\d+)?)?\s+-m\s+pip)\s+install(?:\s|$)")
 _PROMPT = re.compile(r"^(?:!|%|\$\s+)")
 _REQUIREMENT = re.compile(
@@ -49,6 +48,27 @@ _VALUE_OPTIONS = frozenset(
         "--python-version", "--implementation", "--abi", "--global-option", "--report",
     }
 )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _FenceIndent:
+    """Where a fence may open and close: after ``margin`` (a regex); ``blanks`` are the
+    characters dedented from its body."""
+
+    margin: str
+    blanks: str
+    opening: re.Pattern[str]
+
+
+def _fence_indent(margin: str, blanks: str) -> _FenceIndent:
+    opening = re.compile(rf"^(?P<indent>{margin})(?P<fence>`{{3,}}|~{{3,}})\s*(?P<info>[^`]*?)\s*$")
+    return _FenceIndent(margin, blanks, opening)
+
+
+#: CommonMark's rule: a fence indented by at most three spaces.
+_COMMONMARK = _fence_indent(" {0,3}", " ")
+#: AG2's rule: a fence at any indentation of spaces and tabs (inside indented text too).
+_ANY_INDENT = _fence_indent(r"[ \t]*", " \t")
 
 
 @dataclass(frozen=True)
@@ -87,7 +107,7 @@ def classify(label: str, code: str) -> Language | None:
     Returns:
         ``"python"``, ``"shell"`` or ``None`` for a block to ignore.
     """
-    label = label.strip().lower().lstrip("{.").rstrip("}")
+    label = fence_label(label)
     if label in PYTHON_LABELS:
         return "python"
     if label in SHELL_LABELS:
@@ -101,22 +121,38 @@ def classify(label: str, code: str) -> Language | None:
     return None
 
 
-def parse_blocks(text: str) -> list[Block]:
-    """Return the Python and shell fenced blocks of a markdown text, in order.
+def fence_label(word: str) -> str:
+    """The label a fence's first info word gives: lower-cased, ``{.python}`` read as ``python``."""
+    return word.strip().lower().lstrip("{.").rstrip("}")
 
-    Backtick and tilde fences are recognised; an unclosed fence runs to the end of
-    the text, as in CommonMark.
+
+def fences(text: str, *, any_indent: bool = False) -> list[tuple[str, str]]:
+    """(first word of the info string, ``""`` if none; code) of each fence of a markdown text.
+
+    Backtick and tilde fences are recognised; an unclosed fence runs to the end of the text,
+    as in CommonMark. A fence opens indented by at most three spaces (CommonMark), or, with
+    ``any_indent``, at any indentation of spaces and tabs (AG2's rule); its code is dedented
+    by the fence's indentation.
     """
-    blocks: list[Block] = []
+    rule = _ANY_INDENT if any_indent else _COMMONMARK
+    found: list[tuple[str, str]] = []
     lines = text.splitlines()
     i = 0
     while i < len(lines):
-        match = _FENCE_OPEN.match(lines[i])
+        match = rule.opening.match(lines[i])
         if match is None or (match["fence"][0] == "`" and "`" in match["info"]):
             i += 1
             continue
-        code, i = _read_fence(lines, i + 1, match["fence"], len(match["indent"]))
-        label = match["info"].split()[0] if match["info"].split() else ""
+        code, i = _read_fence(lines, i + 1, match["fence"], len(match["indent"]), rule)
+        words = match["info"].split()
+        found.append((words[0] if words else "", code))
+    return found
+
+
+def parse_blocks(text: str) -> list[Block]:
+    """Return the Python and shell fenced blocks of a markdown text, in order (:func:`fences`)."""
+    blocks: list[Block] = []
+    for label, code in fences(text):
         language = classify(label, code)
         if language is not None:
             blocks.append(Block(language, code))
@@ -179,14 +215,14 @@ def is_requirement(token: str) -> bool:
     return bool(_REQUIREMENT.match(token)) and not token.lower().endswith(_FILE_SUFFIXES)
 
 
-def _read_fence(lines: list[str], start: int, fence: str, indent: int) -> tuple[str, int]:
+def _read_fence(lines: list[str], start: int, fence: str, indent: int, rule: _FenceIndent) -> tuple[str, int]:
     """Read a fence body from ``start``; return the code and the index after the fence."""
-    closing = re.compile(rf"^ {{0,3}}{re.escape(fence[0])}{{{len(fence)},}}\s*$")
+    closing = re.compile(rf"^{rule.margin}{re.escape(fence[0])}{{{len(fence)},}}\s*$")
     body: list[str] = []
     i = start
     while i < len(lines) and not closing.match(lines[i]):
         line = lines[i]
-        strip = len(line) - len(line.lstrip(" "))
+        strip = len(line) - len(line.lstrip(rule.blanks))
         body.append(line[min(indent, strip) :])
         i += 1
     code = "\n".join(body)

@@ -21,7 +21,8 @@ from autogen.coding import CodeBlock, CodeExecutor
 
 from aiev_agents import ExecutorAgent
 from aiev_agents.sandbox import DockerCodeExecutor, DockerSandbox, SandboxSettings
-from aiev_agents.sandbox.ag2_executor import NO_CODE_MESSAGE, filename_of, split_shell
+from aiev_agents.sandbox.ag2_blocks import filename_of, split_shell
+from aiev_agents.sandbox.ag2_executor import NO_CODE_MESSAGE
 from aiev_agents.testing import ScriptedServer
 
 from helpers import host_ca_bundle

@@ -17,6 +17,7 @@ It runs code in two ways (``docs/sandbox.md``, "AG2 executor contract", has the 
 
 Both return a :class:`ProgramResult` whose ``execution`` is the sandbox's record (status,
 test counts, packages, duration): whether tests ran is AIEV's verdict, not the exit code.
+How blocks are extracted, split and named: :mod:`aiev_agents.sandbox.ag2_blocks`.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import posixpath
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -34,8 +34,9 @@ from autogen.code_utils import TIMEOUT_MSG, content_str
 from autogen.coding.base import CodeBlock, CommandLineCodeResult
 from pydantic import Field
 
-from aiev_agents.codeblocks import PYTHON_LABELS, Block, Program, classify, parse_blocks, program_from_blocks
+from aiev_agents.codeblocks import PYTHON_LABELS, Program, parse_blocks, program_from_blocks
 from aiev_agents.dialogue.transcript import ExecutionResult
+from aiev_agents.sandbox.ag2_blocks import ProgramExtractor, classified_blocks, filename_of, split_shell
 from aiev_agents.sandbox.docker_sandbox import DockerSandbox, Interpreter
 from aiev_agents.sandbox.settings import SandboxSettings
 
@@ -51,16 +52,7 @@ TIMEOUT_EXIT_CODE = 124
 SHELLS: dict[str, Interpreter] = {"bash": "bash", "sh": "sh", "shell": "sh"}
 #: A terminal transcript: its ``pip install`` lines are installed, nothing else is run.
 CONSOLE = "console"
-#: AG2's rule (``autogen.coding.utils``): a comment on a block's first line names its file.
-FILENAME_PATTERNS = (
-    re.compile(r"^<!-- (filename:)?(.+?) -->", re.DOTALL),
-    re.compile(r"^/\* (filename:)?(.+?) \*/", re.DOTALL),
-    re.compile(r"^// (filename:)?(.+?)$", re.DOTALL),
-    re.compile(r"^# (filename:)?(.+?)$", re.DOTALL),
-)
 OUTSIDE_WORKSPACE = "Filename is not in the workspace"
-#: A fence opening at any indentation (AG2 finds fences inside indented text too).
-_FENCE_OPEN = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})\s*(?P<info>[^`]*?)\s*$")
 _FAILED = ("fail", "timeout", "install_error")
 
 
@@ -78,120 +70,6 @@ class ProgramResult(CommandLineCodeResult):
     )
     ignored_shell_lines: list[str] = Field(default_factory=list, description="Shell lines not run.")
     rejected_packages: list[str] = Field(default_factory=list, description="pip arguments refused.")
-
-
-class ProgramExtractor:
-    """``CodeExtractor`` for Python and shell fences, which keeps each fence's label.
-
-    Labelled fences of other languages are left out (AIEV's rules, ``aiev_agents.codeblocks``);
-    an unlabelled fence is ``python`` when it parses as Python, ``sh`` when it holds only
-    ``pip install`` lines, and left out otherwise. Like AG2's extractor, and unlike AIEV's
-    :func:`~aiev_agents.codeblocks.parse_blocks`, it also finds fences indented by four
-    spaces or more (their code is dedented by the fence's indentation).
-    """
-
-    def extract_code_blocks(self, message: str | list[Any] | None) -> list[CodeBlock]:
-        """Return the Python and shell blocks of ``message``, in order."""
-        return [CodeBlock(code=code, language=label) for label, code in labelled_blocks(content_str(message))]
-
-
-def labelled_blocks(text: str) -> list[tuple[str, str]]:
-    """(label, code) of each Python or shell fence of a markdown text; the label lower-cased,
-    ``python`` or ``sh`` for an unlabelled fence. An unclosed fence runs to the end."""
-    found: list[tuple[str, str]] = []
-    lines = text.splitlines()
-    i = 0
-    while i < len(lines):
-        match = _FENCE_OPEN.match(lines[i])
-        if match is None or (match["fence"][0] == "`" and "`" in match["info"]):
-            i += 1
-            continue
-        code, i = _read_fence(lines, i + 1, match["fence"], len(match["indent"]))
-        words = match["info"].split()
-        label = words[0].strip().lower().lstrip("{.").rstrip("}") if words else ""
-        language = classify(label, code)
-        if language is not None:
-            found.append((label or ("python" if language == "python" else "sh"), code))
-    return found
-
-
-def _read_fence(lines: list[str], start: int, fence: str, indent: int) -> tuple[str, int]:
-    """The body of a fence opened at ``indent`` (dedented by it), and the index after its close."""
-    closing = re.compile(rf"^[ \t]*{re.escape(fence[0])}{{{len(fence)},}}\s*$")
-    body: list[str] = []
-    i = start
-    while i < len(lines) and not closing.match(lines[i]):
-        line = lines[i]
-        body.append(line[min(indent, len(line) - len(line.lstrip(" \t"))) :])
-        i += 1
-    return ("\n".join(body) + "\n" if body else ""), i + 1
-
-
-@dataclass(frozen=True)
-class ShellScript:
-    """A shell block split for the sandbox: ``pip install`` lines out, the rest to run.
-
-    Attributes:
-        script: The block with each ``pip install`` line commented out (line numbers kept).
-        packages: Requirements of those lines, deduplicated, in order.
-        rejected: Their arguments that are not plain requirements (``-r file``, URLs...).
-        commands: The other commands (what a console transcript would not run).
-    """
-
-    script: str
-    packages: list[str] = field(default_factory=list)
-    rejected: list[str] = field(default_factory=list)
-    commands: list[str] = field(default_factory=list)
-
-
-def split_shell(code: str) -> ShellScript:
-    """Take the ``pip install`` lines out of a shell block.
-
-    A line (backslash continuations joined) whose every command is a ``pip install`` is a
-    pip line; a line that mixes pip with other commands (``pip install x && python a.py``)
-    is left to run as written.
-    """
-    lines = code.split("\n")
-    kept: list[str] = []
-    packages: list[str] = []
-    rejected: list[str] = []
-    commands: list[str] = []
-    i = 0
-    while i < len(lines):
-        start, logical = i, lines[i]
-        while logical.endswith("\\") and i + 1 < len(lines):
-            i += 1
-            logical = logical[:-1] + " " + lines[i]
-        i += 1
-        found = program_from_blocks([Block("shell", logical)])
-        if (found.packages or found.rejected) and not found.ignored_shell_lines:
-            packages += found.packages
-            rejected += found.rejected
-            kept += [f"# {line}" for line in lines[start:i]]
-        else:
-            commands += found.ignored_shell_lines
-            kept += lines[start:i]
-    return ShellScript("\n".join(kept), list(dict.fromkeys(packages)), rejected, commands)
-
-
-def filename_of(code: str, workdir: str) -> str | None:
-    """The file a block asks to be saved as (AG2's first-line comment rule), relative to
-    ``workdir``; None when it names none.
-
-    Raises:
-        ValueError: The name leads outside ``workdir``.
-    """
-    first_line = code.split("\n")[0].strip()
-    for pattern in FILENAME_PATTERNS:
-        match = pattern.match(first_line)
-        if match is None:
-            continue
-        root = posixpath.normpath(workdir)
-        path = posixpath.normpath(posixpath.join(root, match.group(2).strip()))
-        if not path.startswith(root.rstrip("/") + "/"):
-            raise ValueError(f"{match.group(2).strip()!r} is outside {workdir}")
-        return posixpath.relpath(path, root)
-    return None
 
 
 @dataclass
@@ -309,15 +187,7 @@ class DockerCodeExecutor:
         outcome = self.sandbox.install(packages)
         if outcome.ok:
             return outcome.output
-        execution = ExecutionResult(
-            status="install_error",
-            exit_code=outcome.exit_code,
-            output=outcome.output,
-            install_output=outcome.output,
-            packages=packages,
-            duration_s=outcome.duration_s,
-        )
-        return _Step(outcome.exit_code or 1, outcome.output, execution)
+        return _Step(outcome.exit_code or 1, outcome.output, outcome.as_install_error(packages))
 
     # -- AIEV's program ------------------------------------------------------------------
 
@@ -337,7 +207,7 @@ class DockerCodeExecutor:
             SandboxUnavailable: Docker or the image cannot be used (a user error, not data).
         """
         if isinstance(message, list) and message and all(isinstance(b, CodeBlock) for b in message):
-            program = program_from_blocks(_blocks(message))
+            program = program_from_blocks(classified_blocks(message))
         else:
             program = program_from_blocks(parse_blocks(content_str(message)))
         if not program.python.strip():
@@ -382,15 +252,6 @@ class DockerCodeExecutor:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
-
-
-def _blocks(code_blocks: list[CodeBlock]) -> list[Block]:
-    blocks = []
-    for code_block in code_blocks:
-        language = classify(code_block.language or "", code_block.code)
-        if language is not None:
-            blocks.append(Block(language, code_block.code))
-    return blocks
 
 
 def _combine(steps: list[_Step]) -> ProgramResult:

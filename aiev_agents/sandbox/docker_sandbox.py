@@ -230,14 +230,7 @@ class DockerSandbox:
         if packages:
             installed = self.install(packages)
             if not installed.ok:
-                return ExecutionResult(
-                    status="install_error",
-                    exit_code=installed.exit_code,
-                    output=installed.output,
-                    install_output=installed.output,
-                    packages=packages,
-                    duration_s=installed.duration_s,
-                )
+                return installed.as_install_error(packages)
             install_output = installed.output
         result = self.run(program, timeout_s=timeout_s, coverage=coverage)
         return result.model_copy(update={"packages": packages, "install_output": install_output})

@@ -26,6 +26,7 @@ from typing import Any
 import requests
 
 from aiev_agents.codeblocks import is_requirement
+from aiev_agents.dialogue.transcript import ExecutionResult
 from aiev_agents.sandbox.container import (
     PACKAGES_DIR,
     ca_bundle_mount,
@@ -66,6 +67,17 @@ class InstallOutcome:
     @property
     def ok(self) -> bool:
         return self.exit_code == 0
+
+    def as_install_error(self, packages: list[str]) -> ExecutionResult:
+        """The record of a program that never ran because this install (of ``packages``) failed."""
+        return ExecutionResult(
+            status="install_error",
+            exit_code=self.exit_code,
+            output=self.output,
+            install_output=self.output,
+            packages=packages,
+            duration_s=self.duration_s,
+        )
 
 
 def generation_dir(generation: int) -> str:

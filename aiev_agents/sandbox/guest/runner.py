@@ -1,9 +1,9 @@
 """The warm runner: one per sandbox container, it forks a fresh child for each program.
 
 Standard library only; runs on Python 3.8 and later. It is copied into the container with
-``harness.py``, ``wire.py`` (the frames) and ``procs.py`` (killing, cleaning), which it loads
-as ``_aiev_*`` modules. Never run it on a host: it kills every process of the program's uid
-that it can see.
+``harness.py``, ``wire.py`` (the frames), ``procs.py`` (killing, cleaning) and ``watch.py``
+(the program's output and deadline), which it loads as ``_aiev_*`` modules. Never run it on
+a host: it kills every process of the program's uid that it can see.
 
 It starts as the container's main process (under ``docker-init``), as root with only the
 SETUID and SETGID capabilities, with one JSON argument (see :class:`Runner`). It listens on
@@ -26,7 +26,7 @@ are served in order. Bytes travel base64-encoded.
   "clean": bool}``:
   ``output`` is the first ``output_limit`` bytes the program wrote (stdout and stderr
   merged); when it wrote more, ``truncated`` is true and ``tail`` holds the last bytes
-  (at most ``TAIL_BYTES``, and never more than ``output_limit``) of what came after
+  (at most ``TAIL_BYTES`` of ``watch.py``, and never more than ``output_limit``) of what came after
   ``output``; the two never overlap. ``total_bytes`` counts every byte written, so the
   bytes dropped between them are ``total_bytes - len(output) - len(tail)``.
   The last four keys are optional. ``coverage`` (default false): trace the solution's
@@ -64,7 +64,6 @@ import json
 import os
 import platform
 import resource
-import select
 import shutil
 import signal
 import socket
@@ -74,11 +73,9 @@ import time
 from types import ModuleType
 from typing import Any
 
-TAIL_BYTES = 4096
 REPORT_FD = 3
 DEFAULT_FILENAME = "main.py"
 INTERPRETERS = ("python", "sh", "bash")
-DRAIN_PATIENCE_S = 2.0
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -94,29 +91,7 @@ def load_sibling(name: str) -> ModuleType:
 wire = load_sibling("wire")
 procs = load_sibling("procs")
 testcode = load_sibling("testcode")  # the harness imports it by this name
-
-
-class Capture:
-    """The first ``limit`` bytes of output, the last few of what came after, and the total."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.tail_limit = min(TAIL_BYTES, limit)
-        self.head = bytearray()
-        self.tail = bytearray()
-        self.total = 0
-        self.truncated = False
-
-    def add(self, data: bytes) -> None:
-        self.total += len(data)
-        room = self.limit - len(self.head)
-        if room > 0:
-            self.head += data[:room]
-            data = data[room:]
-        if data:
-            self.truncated = True
-            self.tail += data[-self.tail_limit :]
-            del self.tail[: -self.tail_limit]
+watch = load_sibling("watch")  # after procs, which it imports by its name
 
 
 class InChild(BaseException):
@@ -232,25 +207,26 @@ class Runner:
             raise InChild({"request": request, "out_w": out_w, "report_w": report_w})
         os.close(out_w)
         os.close(report_w)
-        watch = Supervision(self, pid, out_r, Capture(int(request["output_limit"])))
-        timed_out = watch.wait(started + float(request["timeout"]))
+        capture = watch.Capture(int(request["output_limit"]))
+        supervision = watch.Supervision(pid, out_r, capture, wake_r=self.wake_r, uid=self.uid, gid=self.gid)
+        timed_out = supervision.wait(started + float(request["timeout"]))
         duration = time.monotonic() - started
         clean = procs.kill_leftovers(self.uid, self.gid, pgid=pid)
         self.dirty = not clean
-        watch.drain()
+        supervision.drain()
         report = procs.read_available(report_r)
         os.close(report_r)
         oom_after = procs.oom_kills()
         return {
             "ok": True,
-            "exit_code": procs.exit_code_of(watch.status),
+            "exit_code": procs.exit_code_of(supervision.status),
             "timed_out": timed_out,
             "oom_killed": None if None in (oom_before, oom_after) else oom_after > oom_before,
             "duration": round(duration, 6),
-            "output": wire.b64(watch.capture.head),
-            "tail": wire.b64(watch.capture.tail),
-            "truncated": watch.capture.truncated,
-            "total_bytes": watch.capture.total,
+            "output": wire.b64(supervision.capture.head),
+            "tail": wire.b64(supervision.capture.tail),
+            "truncated": supervision.capture.truncated,
+            "total_bytes": supervision.capture.total,
             "report": wire.b64(report),
             "clean": clean,
         }
@@ -351,56 +327,6 @@ def not_started(message: str) -> dict[str, Any]:
         "report": wire.b64(b""),
         "clean": True,
     }
-
-
-class Supervision:
-    """Watch one child: collect its output until it exits or the deadline passes, then drain."""
-
-    def __init__(self, runner: Runner, pid: int, out_r: int, capture: Capture) -> None:
-        self.runner, self.pid, self.out_r, self.capture = runner, pid, out_r, capture
-        self.status = None
-        self.open = True
-        self.poller = select.poll()
-        self.poller.register(out_r, select.POLLIN)
-        self.poller.register(runner.wake_r, select.POLLIN)
-
-    def wait(self, deadline: float) -> bool:
-        """Collect output until the child exits; at the deadline kill it and return True."""
-        while self.status is None:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                self._kill_at_deadline()
-                return True
-            self._poll(remaining)
-            pid, status = os.waitpid(self.pid, os.WNOHANG)
-            if pid:
-                self.status = status
-        return False
-
-    def drain(self) -> None:
-        """Read what is left of the output (all its writers are dead by now), then close it."""
-        deadline = time.monotonic() + DRAIN_PATIENCE_S
-        while self.open and time.monotonic() < deadline:
-            self._poll(deadline - time.monotonic())
-        os.close(self.out_r)
-
-    def _poll(self, seconds: float) -> None:
-        for fd, _ in self.poller.poll(max(1, int(seconds * 1000) + 1)):
-            if fd != self.out_r:
-                procs.read_available(fd)
-                continue
-            data = os.read(self.out_r, 1 << 16)
-            if data:
-                self.capture.add(data)
-            else:
-                self.open = False
-                self.poller.unregister(self.out_r)
-
-    def _kill_at_deadline(self) -> None:
-        with procs.AsProgramUser(self.runner.uid, self.runner.gid):
-            procs.quiet(os.killpg, self.pid, signal.SIGKILL)
-            procs.quiet(os.kill, self.pid, signal.SIGKILL)
-        self.status = os.waitpid(self.pid, 0)[1]
 
 
 def main(argv: list[str]) -> tuple[ModuleType | None, dict[str, Any] | None]:
