@@ -72,7 +72,7 @@ def test_the_traceback_is_unchanged_but_for_the_message(tmp_path):
     explained = run(tmp_path, tests)[1].splitlines()
     plain = run(tmp_path, tests, explain=False)[1].splitlines()
     assert explained[:-1] == plain[:-1]
-    assert explained[-4].endswith("main.py\", line 6, in check")
+    assert explained[-4].endswith('main.py", line 6, in check')
     assert explained[-3:-1] == ["    assert clamp(-2, -5, 3) == -5", "           ^^^^^^^^^^^^^^^^^^^^^^"]
     assert (plain[-1], explained[-1]) == ("AssertionError", "AssertionError: clamp(-2, -5, 3) returned -2, expected -5")
 
@@ -129,3 +129,18 @@ def test_assertion_counting_is_unchanged(tmp_path):
     )
     _, counts = harness.split_counts(proc.stdout + proc.stderr, "feedc0de")
     assert proc.returncode == 0 and counts["assertions"] == 2 and counts["called"] == ["clamp"]
+
+
+@pytest.mark.docker
+def test_in_the_sandbox_the_setting_switches_it(sandbox_settings):
+    from aiev_agents.sandbox import DockerSandbox
+
+    program = SOLUTION + "assert clamp(-2, -5, 3) == -5\n"
+    for explain, last_line in (
+        (True, "AssertionError: clamp(-2, -5, 3) returned -2, expected -5"),
+        (False, "AssertionError"),
+    ):
+        settings = sandbox_settings.model_copy(update={"explain_assertions": explain})
+        with DockerSandbox(settings) as sandbox:
+            result = sandbox.run(program)
+        assert (result.status, result.output.splitlines()[-1]) == ("fail", last_line)

@@ -174,6 +174,7 @@ def _runner_config(settings: SandboxSettings) -> dict[str, Any]:
         "scratch": [settings.workdir, *SCRATCH_DIRS],
         "address_space": settings.address_space_bytes,
         "file_size": settings.file_size_bytes,
+        "explain_assertions": settings.explain_assertions,
     }
 
 

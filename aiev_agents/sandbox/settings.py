@@ -71,6 +71,11 @@ class SandboxSettings(BaseModel):
 
     # -- runner ------------------------------------------------------------------------------
     startup_timeout_s: float = Field(60.0, gt=0, description="Most seconds to wait for a container's runner.")
+    explain_assertions: bool = Field(
+        True,
+        description="A failed `assert` without a message says what it compared "
+        "(`clamp(-2, -5, 3) returned -2, expected -5`); off: a bare `AssertionError`, as under `python`.",
+    )
     state_dir: Path | None = Field(
         None, description="Host folder for the runner's socket and code; default: the system temp folder."
     )

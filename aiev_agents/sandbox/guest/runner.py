@@ -105,7 +105,7 @@ class InChild(BaseException):
 class Runner:
     """The server. ``config`` keys: socket, socket_mode, client_uid, uid, gid, workdir,
     scratch (folders emptied before each run that does not keep files), address_space and
-    file_size (bytes or null)."""
+    file_size (bytes or null), explain_assertions (optional, default true: see the harness)."""
 
     def __init__(self, config: dict[str, Any]) -> None:
         self.config = config
@@ -204,7 +204,8 @@ class Runner:
         self.dirty = True
         pid = os.fork()
         if pid == 0:
-            raise InChild({"request": request, "out_w": out_w, "report_w": report_w})
+            explain = self.config.get("explain_assertions", True)
+            raise InChild({"request": dict(request, explain=explain), "out_w": out_w, "report_w": report_w})
         os.close(out_w)
         os.close(report_w)
         capture = watch.Capture(int(request["output_limit"]))
@@ -365,7 +366,8 @@ def run_child(harness: ModuleType, request: dict[str, Any]) -> None:
         exec_shell(request)
     filename = checked_filename(request.get("filename") or DEFAULT_FILENAME)
     try:
-        harness.run([filename], request["nonce"], REPORT_FD, coverage=bool(request.get("coverage")))
+        explain = bool(request.get("explain", True))
+        harness.run([filename], request["nonce"], REPORT_FD, bool(request.get("coverage")), explain)
         status = 0
     except SystemExit as exc:
         status = procs.exit_status(exc.code)
