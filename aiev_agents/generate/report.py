@@ -23,7 +23,7 @@ from typing import Any
 from ..atomic import write_atomic
 from ..errors import DatasetError
 from ..jsonl import numbered_records
-from ..stage.switch import stage_summary
+from ..stage.summary import stage_summary
 from ..tracebacks import exception_line
 from .report_markdown import render_markdown
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..stage.switch import stage_markdown
+from ..stage.summary import stage_markdown
 
 _TOKEN_KEYS = ("prompt_tokens", "completion_tokens", "total_tokens")
 
