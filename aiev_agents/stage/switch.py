@@ -297,15 +297,12 @@ def restart_workers(run: Any, backend: Any, workers: list[Any], stage_config: Ai
     """Replace drained workers by new ones built for ``stage_config``, in place in ``workers``.
 
     For the pipeline's scheduling loop when a switch was decided: stop submitting, wait
-    until nothing runs, then call this. ``run`` is the ``_Run`` (its generation gets the
-    new config and model gates; its cache is reused).
+    until nothing runs, then call this. ``run`` is the pipeline's ``RunScheduler`` (its
+    generation plays the new config, with new model gates; its cache is reused).
     """
-    from ..generate.workers import ModelGates
-
     count = len(workers)
     backend.close(list(workers))
-    run.generation.config = stage_config
-    run.generation.gates = ModelGates(stage_config)
+    run.generation.use_config(stage_config)
     workers[:] = backend.start(count, run.cache)
 
 
