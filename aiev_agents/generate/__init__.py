@@ -4,5 +4,6 @@ record to the store, keep the manifest and progress, and write the run report.
 
 Modules: :mod:`.pipeline` (``Generation``), :mod:`.workers`, :mod:`.ray_backend`, :mod:`.seeds`,
 :mod:`.mining` and :mod:`.source_tree` (seeds from a code tree), :mod:`.store`, :mod:`.manifest`,
-:mod:`.progress`, :mod:`.report` (the run report: a package, one module per part).
+:mod:`.progress`, :mod:`.report` (the run report: a package, one module per part),
+:mod:`.daemon` (a call on a daemon thread, for dialogues and background trainings).
 """

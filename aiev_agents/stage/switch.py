@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from ..atomic import write_atomic
 from ..clock import utc_now
 from ..errors import ConfigError, ModelUnavailable
+from ..generate.daemon import start_daemon
 from .settings import StageSwitchSettings
 from .state import (
     AUTO,
@@ -312,14 +313,5 @@ def start_in_background(function: Callable[..., Any], *args: Any) -> Future[Any]
     A daemon thread, not an executor's: an interrupted run must not wait at exit for a
     training to end (the pipeline stops it with :meth:`StageController.abort`).
     """
-    future: Future[Any] = Future()
-    future.set_running_or_notify_cancel()
-
-    def target() -> None:
-        try:
-            future.set_result(function(*args))
-        except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
-            future.set_exception(exc)
-
-    threading.Thread(target=target, name="aiev-stage-switch", daemon=True).start()
+    future, _ = start_daemon(function, *args, name="aiev-stage-switch")
     return future
