@@ -262,7 +262,7 @@ DOCUMENTED_MODELS = {
         "aiev_agents.generate.manifest:Counts",
         "aiev_agents.generate.manifest:Session",
     ),
-    "scale.md": ("aiev_agents.generate.pipeline:GenerationOptions", "aiev_agents.generate.mining:MiningOptions"),
+    "scale.md": ("aiev_agents.generate.job:GenerationOptions", "aiev_agents.generate.mining:MiningOptions"),
 }
 
 

@@ -9,8 +9,8 @@ from typing import Any
 
 from ..dialogue.transcript import Transcript
 from ..errors import ModelUnavailable, SeedError
+from .job import GenerationEvents
 from .manifest import RunManifest
-from .pipeline import GenerationEvents
 from .seeds import Seed
 
 

@@ -16,6 +16,7 @@ from ..dialogue.loop import run_dialogue
 from ..dialogue.transcript import Transcript
 from ..llm.cache import SqliteLLMCache
 from ..roles import ExecutorAgent, ProgrammerAgent, QuestionerAgent, resolve_role_class
+from .daemon import start_daemon
 from .seeds import Seed
 
 
@@ -178,20 +179,12 @@ class ThreadBackend:
     def submit(self, seed: Seed, worker: Agents) -> Future[Transcript]:
         if not self.started:
             raise RuntimeError("ThreadBackend.start() must come before submit()")
-        future: Future[Transcript] = Future()
-        future.set_running_or_notify_cancel()
-        cancel = self.cancel
-
-        def target() -> None:
-            try:
-                future.set_result(self.generation.run_one(seed, worker, cancel=cancel))
-            except BaseException as exc:  # noqa: BLE001 - handed to the scheduling thread
-                future.set_exception(exc)
-
-        thread = threading.Thread(target=target, name=f"aiev-dialogue-{seed.id}", daemon=True)
+        cancel = self.cancel  # this dialogue's, even once a restart replaces it
         self.threads = {f: t for f, t in self.threads.items() if not f.done()}
+        future, thread = start_daemon(
+            lambda: self.generation.run_one(seed, worker, cancel=cancel), name=f"aiev-dialogue-{seed.id}"
+        )
         self.threads[future] = thread
-        thread.start()
         return future
 
     def close(self, workers: list[Agents]) -> None:

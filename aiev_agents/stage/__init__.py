@@ -18,7 +18,8 @@ The fine-tuned student must be served under the ``student`` entry (the command's
 
 Modules: :mod:`.settings` (the ``stage_switch:`` schema), :mod:`.splits` (blocks and their
 train/test files), :mod:`.compare` (teacher vs student on held-out problems), :mod:`.switch`
-(the controller), :mod:`.train_hook` (the train command).
+(the controller), :mod:`.state` (what ``stage.json`` holds), :mod:`.summary` (the stage switch
+in the run report), :mod:`.train_hook` (the train command).
 
 Cheap to import: no AG2, no Docker until a comparison runs; ``import aiev_agents.stage`` loads
 only the settings, the controller's names are imported on first use.
@@ -32,15 +33,13 @@ from typing import TYPE_CHECKING, Any
 from .settings import StageSwitchSettings
 
 if TYPE_CHECKING:
+    from .state import Decision, Postponed
+    from .summary import stage_markdown, stage_summary
     from .switch import (
-        Decision,
-        Postponed,
         StageController,
         config_for_stage,
         decide,
         restart_workers,
-        stage_markdown,
-        stage_summary,
         start_in_background,
     )
 
@@ -57,10 +56,17 @@ __all__ = [
     "stage_summary",
 ]
 
-_SWITCH = frozenset(__all__) - {"StageSwitchSettings"}
+_LAZY = {
+    **dict.fromkeys(("Decision", "Postponed"), "aiev_agents.stage.state"),
+    **dict.fromkeys(("stage_markdown", "stage_summary"), "aiev_agents.stage.summary"),
+    **dict.fromkeys(
+        ("StageController", "config_for_stage", "decide", "restart_workers", "start_in_background"),
+        "aiev_agents.stage.switch",
+    ),
+}
 
 
 def __getattr__(name: str) -> Any:
-    if name in _SWITCH:
-        return getattr(importlib.import_module("aiev_agents.stage.switch"), name)
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -5,20 +5,31 @@ See :mod:`aiev_agents.stage` for the whole story.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from typing import TYPE_CHECKING, Any
 
 from ..atomic import write_atomic
 from ..clock import utc_now
 from ..errors import ConfigError, ModelUnavailable
+from ..generate.daemon import start_daemon
 from .settings import StageSwitchSettings
+from .state import (
+    AUTO,
+    SELF_LEARNING,
+    STAGE_FILE,
+    STAGE_SCHEMA,
+    TEACHING,
+    UNREADABLE_STATE,
+    Decision,
+    Postponed,
+    StageName,
+    StageState,
+    read_stage_state,
+)
 from .train_hook import TrainCommand, TrainRun
 
 if TYPE_CHECKING:
@@ -26,68 +37,14 @@ if TYPE_CHECKING:
     from .splits import Block
 
 __all__ = [
-    "Decision",
-    "Postponed",
     "StageController",
     "config_for_stage",
     "decide",
     "restart_workers",
-    "stage_markdown",
-    "stage_summary",
     "start_in_background",
 ]
 
 logger = logging.getLogger(__name__)
-
-STAGE_FILE = "stage.json"
-STAGE_SCHEMA = 2  # 2: trainings and postponed comparisons
-StageName = Literal["teaching", "self_learning"]
-AUTO = "auto"
-TEACHING: StageName = "teaching"
-SELF_LEARNING: StageName = "self_learning"
-
-
-class Decision(BaseModel):
-    """The comparison after one block and what it decided."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    block: int
-    split: str
-    compare_path: str
-    teacher_model: str
-    student_model: str
-    teacher_pass_at_1: float
-    student_pass_at_1: float
-    problems: int
-    margin: float
-    switched: bool
-    stage: StageName = Field(description="The stage from the next block on.")
-    decided_at: str
-
-
-class Postponed(BaseModel):
-    """A comparison that could not run because a compared model was down."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    block: int
-    error: str
-    postponed_at: str
-    decided_at_block: int | None = Field(None, description="The block whose decision stood in for it, once made.")
-
-
-class StageState(BaseModel):
-    """What ``stage.json`` holds."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-    schema_version: int = Field(STAGE_SCHEMA, alias="schema")
-    mode: str
-    stage: StageName
-    decisions: list[Decision] = Field(default_factory=list)
-    trainings: list[TrainRun] = Field(default_factory=list, description="Every run of the train command.")
-    postponed: list[Postponed] = Field(default_factory=list)
 
 
 class StageController:
@@ -287,8 +244,8 @@ class StageController:
         if not self.path.exists():
             return StageState(mode=self.mode, stage=initial)
         try:
-            state = StageState.model_validate(json.loads(self.path.read_text(encoding="utf-8")))
-        except (OSError, ValueError, ValidationError) as exc:
+            state = read_stage_state(self.path)
+        except UNREADABLE_STATE as exc:
             raise ConfigError(f"{self.path} is not a readable stage file ({exc}); move it away") from exc
         state.mode = self.mode
         state.schema_version = STAGE_SCHEMA  # a schema 1 file reads as 2 with no trainings
@@ -341,15 +298,12 @@ def restart_workers(run: Any, backend: Any, workers: list[Any], stage_config: Ai
     """Replace drained workers by new ones built for ``stage_config``, in place in ``workers``.
 
     For the pipeline's scheduling loop when a switch was decided: stop submitting, wait
-    until nothing runs, then call this. ``run`` is the ``_Run`` (its generation gets the
-    new config and model gates; its cache is reused).
+    until nothing runs, then call this. ``run`` is the pipeline's ``RunScheduler`` (its
+    generation plays the new config, with new model gates; its cache is reused).
     """
-    from ..generate.workers import ModelGates
-
     count = len(workers)
     backend.close(list(workers))
-    run.generation.config = stage_config
-    run.generation.gates = ModelGates(stage_config)
+    run.generation.use_config(stage_config)
     workers[:] = backend.start(count, run.cache)
 
 
@@ -359,79 +313,5 @@ def start_in_background(function: Callable[..., Any], *args: Any) -> Future[Any]
     A daemon thread, not an executor's: an interrupted run must not wait at exit for a
     training to end (the pipeline stops it with :meth:`StageController.abort`).
     """
-    future: Future[Any] = Future()
-    future.set_running_or_notify_cancel()
-
-    def target() -> None:
-        try:
-            future.set_result(function(*args))
-        except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
-            future.set_exception(exc)
-
-    threading.Thread(target=target, name="aiev-stage-switch", daemon=True).start()
+    future, _ = start_daemon(function, *args, name="aiev-stage-switch")
     return future
-
-
-def stage_summary(out_dir: str | Path) -> dict[str, Any] | None:
-    """The stage decisions, trainings and postponed comparisons of a run folder for its report.
-
-    None when it has no ``stage.json``.
-    """
-    path = Path(out_dir) / STAGE_FILE
-    if not path.exists():
-        return None
-    try:
-        state = StageState.model_validate(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError, ValidationError) as exc:
-        logger.warning("%s is not a readable stage file: %s", path, exc)
-        return None
-    trainings = [run.model_dump(mode="json", exclude={"command", "started_at"}) for run in state.trainings]
-    return {
-        "stage": state.stage,
-        "decisions": [d.model_dump(mode="json") for d in state.decisions],
-        "trainings": trainings,
-        "postponed": [p.model_dump(mode="json") for p in state.postponed],
-    }
-
-
-def stage_markdown(summary: dict[str, Any] | None) -> list[str]:
-    """Report lines: one table row per decision, then the trainings and postponed comparisons."""
-    if not summary:
-        return []
-    lines = ["", "## Stage switch", "", f"Stage now: {summary['stage']}", ""]
-    lines += ["| block | problems | teacher pass@1 | student pass@1 | margin | decision |", "|---|---|---|---|---|---|"]
-    for d in summary["decisions"]:
-        verdict = "switch to student" if d["switched"] else "keep teacher"
-        lines.append(
-            f"| {d['block']} | {d['problems']} | {d['teacher_pass_at_1']:.3f} | {d['student_pass_at_1']:.3f} "
-            f"| {d['margin']:g} | {verdict} |"
-        )
-    return lines + _trainings_markdown(summary.get("trainings") or []) + _postponed_markdown(summary)
-
-
-def _trainings_markdown(trainings: list[dict[str, Any]]) -> list[str]:
-    if not trainings:
-        return []
-    lines = ["", "Train command:", "", "| block | status | exit | seconds | error |", "|---|---|---|---|---|"]
-    for run in trainings:
-        code = "" if run["exit_code"] is None else run["exit_code"]
-        error = _cell(run.get("error") or "")
-        lines.append(f"| {run['block']} | {run['status']} | {code} | {run['duration_s']:.1f} | {error} |")
-    failed = [run for run in trainings if run["status"] != "ok"]
-    if failed and failed[-1] is trainings[-1] and failed[-1]["output_tail"].strip():
-        tail = failed[-1]["output_tail"].rstrip().splitlines()[-10:]
-        lines += ["", f"Last lines of the failed training ({failed[-1]['log_path']}):", "", "```text", *tail, "```"]
-    return lines
-
-
-def _postponed_markdown(summary: dict[str, Any]) -> list[str]:
-    lines = []
-    for entry in summary.get("postponed") or []:
-        then = entry["decided_at_block"]
-        outcome = f"decided at block {then}" if then is not None else "not decided yet"
-        lines.append(f"* comparison of block {entry['block']} postponed ({_cell(entry['error'])}); {outcome}")
-    return ["", "Postponed comparisons:", "", *lines] if lines else []
-
-
-def _cell(text: str) -> str:
-    return " ".join(text.split()).replace("|", "\\|")[:300]

@@ -1,11 +1,11 @@
-"""The run report (see :mod:`aiev_agents.generate.report`) as Markdown: a summary, then one table per statistic."""
+"""The run report as Markdown: a summary, then one table per statistic."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from ..stage.switch import stage_markdown
+from ...stage.summary import stage_markdown
 
 _TOKEN_KEYS = ("prompt_tokens", "completion_tokens", "total_tokens")
 
