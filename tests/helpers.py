@@ -19,6 +19,13 @@ if TYPE_CHECKING:
 
 HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 
+#: Benchmark subsets shipped with the tests; tests/data/README.md names their tasks, source and license.
+DATA = Path(__file__).resolve().parent / "data"
+#: HumanEval+ v0.1.10 tasks 1, 2, 4, 5, 6, 7, 11, 12, 17, 19, 41, 55 and 60.
+HUMANEVAL_PLUS_SUBSET = DATA / "humaneval_plus_subset.jsonl.gz"
+#: MBPP tasks 1 to 10.
+MBPP_SUBSET = DATA / "mbpp_subset.jsonl"
+
 #: The smallest valid config: one teacher, at an address where nothing listens.
 MINIMAL_CONFIG = """
 models:
