@@ -54,6 +54,16 @@ def sandbox_settings(docker_client: Any) -> SandboxSettings:
 
 
 @pytest.fixture(scope="module")
+def sandbox(sandbox_settings: SandboxSettings) -> Iterator[Any]:
+    """One started sandbox shared by the tests of a module; a module that needs other limits
+    overrides ``sandbox_settings``."""
+    from aiev_agents.sandbox import DockerSandbox
+
+    with DockerSandbox(sandbox_settings) as box:
+        yield box
+
+
+@pytest.fixture(scope="module")
 def executor(sandbox_settings: SandboxSettings) -> Iterator[Any]:
     """One executor agent, and so one container, shared by the dialogues of a test module; it
     installs packages through this machine's CA bundle (a TLS-inspecting proxy)."""

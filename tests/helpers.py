@@ -1,10 +1,39 @@
-"""Small shared pieces of the tests: configs that point at a scripted teacher."""
+"""Small shared pieces of the tests: configs that point at a scripted teacher, seeds, programs."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import programs
+
+if TYPE_CHECKING:
+    from aiev_agents.dialogue.transcript import ExecutionResult
+    from aiev_agents.sandbox import DockerSandbox
 
 HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+
+#: Benchmark subsets shipped with the tests; tests/data/README.md names their tasks, source and license.
+DATA = Path(__file__).resolve().parent / "data"
+#: HumanEval+ v0.1.10 tasks 1, 2, 4, 5, 6, 7, 11, 12, 17, 19, 41, 55 and 60.
+HUMANEVAL_PLUS_SUBSET = DATA / "humaneval_plus_subset.jsonl.gz"
+#: MBPP tasks 1 to 10.
+MBPP_SUBSET = DATA / "mbpp_subset.jsonl"
+
+#: The smallest valid config: one teacher, at an address where nothing listens.
+MINIMAL_CONFIG = """
+models:
+  teacher:
+    backend: openai_compatible
+    model: tiny
+    base_url: http://127.0.0.1:9/v1
+"""
 
 
 def host_ca_bundle() -> Path | None:
@@ -50,3 +79,40 @@ def write_seeds(folder: Path, lines: list[str]) -> Path:
     path = folder / "seeds.jsonl"
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def problem_seeds(folder: Path, count: int) -> Path:
+    """Seeds ``p0``, ``p1``, ...: variants of the scripted problem, each a dialogue of its own."""
+    lines = [json.dumps({"id": f"p{i}", "problem": f"{programs.PROBLEM} (variant {i})"}) for i in range(count)]
+    return write_seeds(folder, lines)
+
+
+def stored_ids(out: Path) -> list[str]:
+    """The ids of the records a run in ``out`` has written so far, in order (none yet: [])."""
+    path = out / "dialogues.jsonl"
+    if not path.exists():
+        return []
+    return [json.loads(line)["id"] for line in path.read_text().splitlines() if line.strip()]
+
+
+def start_generate(config: Path, seeds: Path, out: Path, *options: str, **popen: Any) -> subprocess.Popen[Any]:
+    """`aiev generate` started as a child process, for a test that signals it while it runs."""
+    command = [sys.executable, "-m", "aiev_agents.cli", "generate", "--config", str(config), "--seeds", str(seeds)]
+    return subprocess.Popen([*command, "--out", str(out), "--no-progress", *options], **popen)
+
+
+def wait_until(condition: Callable[[], object], timeout_s: float = 120, poll_s: float = 0.1) -> None:
+    """Poll ``condition`` until it holds or ``timeout_s`` has passed (the caller asserts what it needs)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and not condition():
+        time.sleep(poll_s)
+
+
+def program(text: str) -> str:
+    """A program written indented inside a test, as a file holds it."""
+    return textwrap.dedent(text).lstrip()
+
+
+def run_program(sandbox: DockerSandbox, text: str) -> ExecutionResult:
+    """Run a program written indented inside a test in ``sandbox``."""
+    return sandbox.run(program(text))

@@ -15,12 +15,12 @@ from aiev_agents.data.benchmarks import BenchmarkTask, load_benchmark, problem_s
 from aiev_agents.sandbox.settings import SandboxSettings
 
 import transcripts as t
-from helpers import write_config
+from helpers import HUMANEVAL_PLUS_SUBSET, write_config
 
 ROOT = Path(__file__).resolve().parents[1]
-#: HumanEval/41, /55 and /60 of HumanEval+ v0.1.10 (tests/data/README.md).
-SAMPLE = ROOT / "tests" / "data" / "humaneval_plus_sample.jsonl"
-TASKS = {task.task_id: task for task in load_benchmark("humaneval_plus", SAMPLE)}
+TASKS = {task.task_id: task for task in load_benchmark("humaneval_plus", HUMANEVAL_PLUS_SUBSET)}
+#: The audit's benchmark: HumanEval+, its tasks read from the shipped subset.
+BENCHMARK = ["--benchmark", "humaneval+", "--source", str(HUMANEVAL_PLUS_SUBSET)]
 
 FIB = (
     "def fib(n: int):\n"
@@ -166,9 +166,10 @@ def test_verifier_corpus_uses_the_package_problem_statement() -> None:
 
 def test_seeds_benchmark_writes_one_problem_seed_per_task(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "seeds" / "humaneval_plus.jsonl"
-    code = main(["seeds", "benchmark", "humaneval+", "--source", str(SAMPLE), "--limit", "2", "--out", str(out)])
+    source = HUMANEVAL_PLUS_SUBSET
+    code = main(["seeds", "benchmark", "humaneval+", "--source", str(source), "--limit", "2", "--out", str(out)])
     assert code == 0
-    assert f"2 seed(s) from humaneval_plus ({SAMPLE}) -> {out}" in capsys.readouterr().out
+    assert f"2 seed(s) from humaneval_plus ({source}) -> {out}" in capsys.readouterr().out
     seeds = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert seeds == [
         {
@@ -177,14 +178,14 @@ def test_seeds_benchmark_writes_one_problem_seed_per_task(tmp_path: Path, capsys
             "benchmark": "humaneval_plus",
             "task_id": task_id,
         }
-        for task_id in ("HumanEval/41", "HumanEval/55")
+        for task_id in ("HumanEval/1", "HumanEval/2")
     ]
     from aiev_agents.generate.seeds import read_seeds
 
     errors: list[Any] = []
     read = list(read_seeds(out, errors.append))
-    assert not errors and [s.id for s in read] == ["HumanEval/41", "HumanEval/55"]
-    assert read[0].model_dump()["task_id"] == "HumanEval/41"  # extra keys travel into the record's seed
+    assert not errors and [s.id for s in read] == ["HumanEval/1", "HumanEval/2"]
+    assert read[0].model_dump()["task_id"] == "HumanEval/1"  # extra keys travel into the record's seed
 
 
 def test_seeds_benchmark_unknown_name_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -200,7 +201,7 @@ def test_seeds_benchmark_unknown_name_is_a_clear_error(tmp_path: Path, capsys: p
 def test_audit_of_a_missing_folder_exits_2_with_one_error_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = main(["audit", str(tmp_path / "nowhere"), "--benchmark", "humaneval+", "--source", str(SAMPLE)])
+    code = main(["audit", str(tmp_path / "nowhere"), *BENCHMARK])
     err = capsys.readouterr().err
     assert code == 2
     assert err.startswith("error: no dialogues.jsonl in ")
@@ -220,7 +221,7 @@ def test_audit_with_docker_down_exits_2_and_writes_nothing(tmp_path: Path, capsy
         tmp_path, "http://127.0.0.1:9/v1", "aiev-sandbox:latest", docker_host=f"unix://{tmp_path}/no-docker.sock"
     )
     t.write_dataset(tmp_path / "run", [record("he55-a", "HumanEval/55", FIB, t.passed("", 3))])
-    args = ["audit", str(tmp_path / "run"), "--benchmark", "humaneval+", "--source", str(SAMPLE)]
+    args = ["audit", str(tmp_path / "run"), *BENCHMARK]
     code = main([*args, "--config", str(config), "--no-oracle-cache"])
     err = capsys.readouterr().err
     assert code == 2 and err.startswith("error: ") and "Docker" in err and "Traceback" not in err
@@ -229,7 +230,7 @@ def test_audit_with_docker_down_exits_2_and_writes_nothing(tmp_path: Path, capsy
 
 def test_a_run_without_benchmark_seeds_needs_no_sandbox(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     t.write_dataset(tmp_path / "run", [t.first_try(), t.repaired_assertion()])
-    code = main(["audit", str(tmp_path / "run"), "--benchmark", "humaneval+", "--source", str(SAMPLE)])
+    code = main(["audit", str(tmp_path / "run"), *BENCHMARK])
     out = capsys.readouterr().out
     assert code == 0
     assert "| unmatched (no humaneval+ task) | 2 |" in out
@@ -251,7 +252,7 @@ def test_audit_measures_precision_recall_and_false_verified_rate(
     result = audit(
         run,
         "humaneval+",
-        SAMPLE,
+        HUMANEVAL_PLUS_SUBSET,
         sandbox_settings,
         workers=2,
         timeout_s=5.0,
@@ -313,7 +314,7 @@ def test_audit_command_prints_the_summary(
 ) -> None:
     run = tmp_path / "run"
     t.write_dataset(run, run_records()[:2])
-    args = ["audit", str(run), "--benchmark", "humaneval+", "--source", str(SAMPLE), "--image", sandbox_settings.image]
+    args = ["audit", str(run), *BENCHMARK, "--image", sandbox_settings.image]
     code = main([*args, "--no-oracle-cache", "--timeout", "5"])
     captured = capsys.readouterr()
     assert code == 0, captured.err

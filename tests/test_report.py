@@ -419,16 +419,18 @@ def histogram(*samples: int) -> list[dict[str, Any]]:
     return [{"bucket": bucket, "samples": count} for bucket, count in zip(buckets, samples, strict=True)]
 
 
+def stopped(*, tests_ran: int, hidden_tests: int, mutation: int, coverage: int) -> list[dict[str, Any]]:
+    """The checks' ``stopped`` rows: each gate in order, the status it gives, the samples it stopped."""
+    gates = [("tests_ran", "no_tests", tests_ran), ("hidden_tests", "hidden_tests_failed", hidden_tests),
+             ("mutation", "vacuous_tests", mutation), ("coverage", "low_coverage", coverage)]  # fmt: skip
+    return [{"gate": gate, "status": status, "samples": samples} for gate, status, samples in gates]
+
+
 def test_checks_count_what_each_gate_stopped_and_the_distributions(checked: list[dict[str, Any]]) -> None:
     assert build_report(checked)["checks"] == {
         "judged": 9,  # s1-s8 and the older record; not the overflows nor the failure
         "passed": 4,
-        "stopped": [
-            {"gate": "tests_ran", "status": "no_tests", "samples": 1},
-            {"gate": "hidden_tests", "status": "hidden_tests_failed", "samples": 1},
-            {"gate": "mutation", "status": "vacuous_tests", "samples": 2},
-            {"gate": "coverage", "status": "low_coverage", "samples": 1},
-        ],
+        "stopped": stopped(tests_ran=1, hidden_tests=1, mutation=2, coverage=1),
         "mutation": {
             "samples": 7,
             # 1.0, 0.75, 0.25, 0.0, 1.0, 0.6667, 1.0
@@ -464,12 +466,7 @@ def test_records_without_checks_are_judged_without_measurements(report: dict[str
     assert report["checks"] == {
         "judged": 2,  # a and b passed; h ran no test at all
         "passed": 2,
-        "stopped": [
-            {"gate": "tests_ran", "status": "no_tests", "samples": 0},
-            {"gate": "hidden_tests", "status": "hidden_tests_failed", "samples": 0},
-            {"gate": "mutation", "status": "vacuous_tests", "samples": 0},
-            {"gate": "coverage", "status": "low_coverage", "samples": 0},
-        ],
+        "stopped": stopped(tests_ran=0, hidden_tests=0, mutation=0, coverage=0),
         "mutation": {
             "samples": 0,
             "score": empty,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import sys
 import threading
 import time
 from concurrent.futures import Future
@@ -22,17 +21,7 @@ from aiev_agents.testing import ScriptedReply, ScriptedServer, key_by_role
 
 import programs
 import transcripts
-from helpers import write_config, write_seeds
-
-
-def problem_seeds(folder: Path, count: int) -> Path:
-    lines = [json.dumps({"id": f"p{i}", "problem": f"{programs.PROBLEM} (variant {i})"}) for i in range(count)]
-    return write_seeds(folder, lines)
-
-
-def stored_ids(out: Path) -> list[str]:
-    path = out / "dialogues.jsonl"
-    return [json.loads(line)["id"] for line in path.read_text().splitlines()] if path.exists() else []
+from helpers import problem_seeds, start_generate, stored_ids, wait_until, write_config
 
 
 class FakeBackend:
@@ -151,12 +140,9 @@ def test_ctrl_c_abandons_dialogues_in_flight_keeps_finished_ones_and_leaves_no_c
     seeds = problem_seeds(tmp_path, 8)
     with ScriptedServer({"programmer": [programs.GOOD] * 8}, key=key_by_role, latency_s=4.0) as server:
         config = write_config(tmp_path, server.base_url, sandbox_settings.image)
-        command = [sys.executable, "-m", "aiev_agents.cli", "generate", "--config", str(config)]
-        command += ["--seeds", str(seeds), "--out", str(out), "--workers", "2", "--no-progress"]
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and not stored_ids(out) and process.poll() is None:
-            time.sleep(0.05)
+        pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
+        process = start_generate(config, seeds, out, "--workers", "2", **pipes)
+        wait_until(lambda: stored_ids(out) or process.poll() is not None, poll_s=0.05)
         assert stored_ids(out), process.communicate()
         interrupted_at = time.monotonic()
         process.send_signal(signal.SIGINT)

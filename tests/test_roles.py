@@ -9,6 +9,7 @@ import pytest
 from custom_roles import SigningProgrammer
 
 from aiev_agents import ConfigError, ExecutorAgent, load_config, run_dialogue
+from aiev_agents.dialogue.transcript import Transcript
 from aiev_agents.generate.pipeline import Generation, GenerationOptions
 from aiev_agents.generate.workers import Agents
 from aiev_agents.roles import registered_roles, resolve_role_class
@@ -29,6 +30,18 @@ def config_with_roles(tmp_path: Path, base_url: str, image: str, roles_yaml: str
     path = write_config(tmp_path, base_url, image)
     path.write_text(path.read_text() + "roles:\n" + roles_yaml)
     return path
+
+
+def dialogue_of_config(config_path: Path, seed_id: str, executor: ExecutorAgent) -> Transcript:
+    """One dialogue on the scripted problem, played by the agents (extra roles too) the config names."""
+    agents = Agents.from_config(load_config(config_path))
+    return run_dialogue(
+        {"id": seed_id, "problem": programs.PROBLEM},
+        questioner=agents.questioner,
+        programmer=agents.programmer,
+        executor=executor,
+        extras=agents.extras,
+    )
 
 
 def test_registry_lists_the_shipped_roles() -> None:
@@ -78,15 +91,7 @@ def test_test_writer_tests_are_hidden_from_the_programmer_and_decide_the_verdict
     scripts = {"test_writer": [HIDDEN_TESTS], "programmer": [SOLUTION_ONLY]}
     with ScriptedServer(scripts, key=key_by_role) as server:
         path = config_with_roles(tmp_path, server.base_url, sandbox_settings.image, "  test_writer: {}\n")
-        config = load_config(path)
-        agents = Agents.from_config(config)
-        transcript = run_dialogue(
-            {"id": "t", "problem": programs.PROBLEM},
-            questioner=agents.questioner,
-            programmer=agents.programmer,
-            executor=executor,
-            extras=agents.extras,
-        )
+        transcript = dialogue_of_config(path, "t", executor)
         programmer_calls = [r for r in server.requests if key_by_role(r) == "programmer"]
     assert transcript.verified is True
     run = transcript.executions[0]
@@ -108,15 +113,8 @@ def test_reviewer_sends_trivial_tests_back_before_they_run(
     scripts = {"reviewer": [CRITIQUE, "APPROVED"], "programmer": [TRIVIAL_TESTS, programs.GOOD]}
     with ScriptedServer(scripts, key=key_by_role) as server:
         roles = "  reviewer:\n    options: {max_reviews: 2}\n"
-        config = load_config(config_with_roles(tmp_path, server.base_url, sandbox_settings.image, roles))
-        agents = Agents.from_config(config)
-        transcript = run_dialogue(
-            {"id": "r", "problem": programs.PROBLEM},
-            questioner=agents.questioner,
-            programmer=agents.programmer,
-            executor=executor,
-            extras=agents.extras,
-        )
+        path = config_with_roles(tmp_path, server.base_url, sandbox_settings.image, roles)
+        transcript = dialogue_of_config(path, "r", executor)
         assert server.remaining("reviewer") == 0
     assert transcript.verified is True
     assert len(transcript.executions) == 1

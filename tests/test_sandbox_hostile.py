@@ -5,13 +5,14 @@ from __future__ import annotations
 import secrets
 import socket
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from aiev_agents.dialogue.transcript import ExecutionResult
 from aiev_agents.sandbox import DockerSandbox, SandboxSettings
+
+from helpers import run_program
 
 pytestmark = pytest.mark.docker
 
@@ -32,7 +33,8 @@ FOLLOW_UP = textwrap.dedent(
 
 
 @pytest.fixture(scope="module")
-def settings(sandbox_settings: SandboxSettings) -> SandboxSettings:
+def sandbox_settings(sandbox_settings: SandboxSettings) -> SandboxSettings:
+    """Tight limits, so that each hostile program meets one quickly."""
     return sandbox_settings.model_copy(
         update={
             "timeout_s": 3,
@@ -44,34 +46,25 @@ def settings(sandbox_settings: SandboxSettings) -> SandboxSettings:
     )
 
 
-@pytest.fixture(scope="module")
-def sandbox(settings: SandboxSettings) -> Iterator[DockerSandbox]:
-    with DockerSandbox(settings) as box:
-        yield box
-
-
-def run(sandbox: DockerSandbox, source: str) -> ExecutionResult:
-    return sandbox.run(textwrap.dedent(source).lstrip())
-
-
-def assert_healthy_after(sandbox: DockerSandbox, container: str | None) -> None:
-    """The follow-up program passes, in the same container (nothing had to be replaced)."""
-    result = sandbox.run(FOLLOW_UP)
-    assert (result.status, result.output) == ("pass", "healthy\n")
+def run_contained(sandbox: DockerSandbox, source: str) -> ExecutionResult:
+    """Run a hostile program, then check that the follow-up program passes in the same container
+    (nothing had to be replaced); the hostile program's result is returned."""
+    container = sandbox.container_name
+    result = run_program(sandbox, source)
+    healthy = sandbox.run(FOLLOW_UP)
+    assert (healthy.status, healthy.output) == ("pass", "healthy\n")
     assert sandbox.container_name == container
+    return result
 
 
 def test_infinite_loop_times_out(sandbox: DockerSandbox) -> None:
-    container = sandbox.container_name
-    result = run(sandbox, "while True:\n    pass\n")
+    result = run_contained(sandbox, "while True:\n    pass\n")
     assert (result.status, result.exit_code, result.output) == ("timeout", 137, "Timed out after 3 s.")
     assert 3 <= result.duration_s < 6
-    assert_healthy_after(sandbox, container)
 
 
 def test_fork_bomb_times_out_and_all_its_processes_are_killed(sandbox: DockerSandbox) -> None:
-    container = sandbox.container_name
-    result = run(
+    result = run_contained(
         sandbox,
         """
         import os
@@ -83,20 +76,18 @@ def test_fork_bomb_times_out_and_all_its_processes_are_killed(sandbox: DockerSan
         """,
     )
     assert (result.status, result.exit_code, result.output) == ("timeout", 137, "Timed out after 3 s.")
-    assert_healthy_after(sandbox, container)
 
 
 def test_memory_bomb_is_killed_by_the_kernel_and_reported(sandbox: DockerSandbox) -> None:
-    container = sandbox.container_name
-    result = run(sandbox, "chunks = []\nwhile True:\n    chunks.append(b'x' * (16 << 20))\n")
+    result = run_contained(sandbox, "chunks = []\nwhile True:\n    chunks.append(b'x' * (16 << 20))\n")
     assert (result.status, result.exit_code) == ("fail", 137)
     assert result.output == f"Killed by the kernel: out of memory (limit {MEMORY})."
-    assert_healthy_after(sandbox, container)
 
 
 def test_fifty_megabytes_of_output_are_capped(sandbox: DockerSandbox) -> None:
-    container = sandbox.container_name
-    result = run(sandbox, "import sys\nfor _ in range(50):\n    sys.stdout.write('x' * (1 << 20))\nassert True\n")
+    result = run_contained(
+        sandbox, "import sys\nfor _ in range(50):\n    sys.stdout.write('x' * (1 << 20))\nassert True\n"
+    )
     assert (result.status, result.exit_code, result.truncated, result.assertions) == ("pass", 0, True, 1)
     total = 50 * 2**20
     cut = total - 2 * OUTPUT_LIMIT
@@ -105,27 +96,23 @@ def test_fifty_megabytes_of_output_are_capped(sandbox: DockerSandbox) -> None:
         f"and the last {OUTPUT_LIMIT} of {total} bytes]\n"
     )
     assert result.output == "x" * OUTPUT_LIMIT + note + "x" * OUTPUT_LIMIT
-    assert_healthy_after(sandbox, container)
 
 
 def test_killing_pid_1_is_not_permitted(sandbox: DockerSandbox) -> None:
-    container = sandbox.container_name
-    result = run(sandbox, "import os, signal\nos.kill(1, signal.SIGKILL)\n")
+    result = run_contained(sandbox, "import os, signal\nos.kill(1, signal.SIGKILL)\n")
     assert (result.status, result.exit_code) == ("fail", 1)
     assert result.output.endswith("PermissionError: [Errno 1] Operation not permitted\n")
-    assert_healthy_after(sandbox, container)
 
 
 def test_killing_every_process_it_may_signal_spares_the_sandbox(sandbox: DockerSandbox) -> None:
-    container = sandbox.container_name
-    result = run(sandbox, "import os, signal\nos.kill(-1, signal.SIGKILL)\nprint('still here')\nassert True\n")
+    result = run_contained(
+        sandbox, "import os, signal\nos.kill(-1, signal.SIGKILL)\nprint('still here')\nassert True\n"
+    )
     assert (result.status, result.output) == ("pass", "still here\n")
-    assert_healthy_after(sandbox, container)
 
 
 def test_background_children_left_behind_are_gone_before_the_next_run(sandbox: DockerSandbox) -> None:
-    container = sandbox.container_name
-    result = run(
+    result = run_contained(
         sandbox,
         """
         import os, subprocess, time
@@ -141,14 +128,12 @@ def test_background_children_left_behind_are_gone_before_the_next_run(sandbox: D
         """,
     )
     assert (result.status, result.output) == ("no_tests", "up\n")
-    assert_healthy_after(sandbox, container)
 
 
 def test_host_files_are_not_visible(sandbox: DockerSandbox, tmp_path: Path) -> None:
-    container = sandbox.container_name
     marker = tmp_path / f"aiev-marker-{secrets.token_hex(8)}"
     marker.write_text("host secret")
-    result = run(
+    result = run_contained(
         sandbox,
         f"""
         import os
@@ -165,12 +150,10 @@ def test_host_files_are_not_visible(sandbox: DockerSandbox, tmp_path: Path) -> N
         """,
     )
     assert (result.status, result.output) == ("no_tests", "not found\n[] False\n")
-    assert_healthy_after(sandbox, container)
 
 
 def test_the_image_is_read_only_and_the_workdir_is_size_limited(sandbox: DockerSandbox) -> None:
-    container = sandbox.container_name
-    result = run(
+    result = run_contained(
         sandbox,
         """
         import errno
@@ -183,12 +166,10 @@ def test_the_image_is_read_only_and_the_workdir_is_size_limited(sandbox: DockerS
         """,
     )
     assert (result.status, result.output) == ("no_tests", "EROFS\nENOSPC\n")
-    assert_healthy_after(sandbox, container)
 
 
 def test_only_loopback_exists_when_the_network_is_off(sandbox: DockerSandbox) -> None:
-    container = sandbox.container_name
-    result = run(
+    result = run_contained(
         sandbox,
         """
         import socket
@@ -200,12 +181,10 @@ def test_only_loopback_exists_when_the_network_is_off(sandbox: DockerSandbox) ->
         """,
     )
     assert (result.status, result.output) == ("no_tests", "['lo']\nNetwork is unreachable\n")
-    assert_healthy_after(sandbox, container)
 
 
 def test_program_runs_unprivileged_and_cannot_reach_the_runner(sandbox: DockerSandbox) -> None:
-    container = sandbox.container_name
-    result = run(
+    result = run_contained(
         sandbox,
         """
         import os, socket
@@ -221,4 +200,3 @@ def test_program_runs_unprivileged_and_cannot_reach_the_runner(sandbox: DockerSa
         "no_tests",
         "65534 65534 [] 0000000000000000 1\nPermission denied\n",
     )
-    assert_healthy_after(sandbox, container)

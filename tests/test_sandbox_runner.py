@@ -3,37 +3,26 @@
 from __future__ import annotations
 
 import ast
-import textwrap
-from collections.abc import Iterator
 from importlib import resources
 
 import pytest
 
-from aiev_agents.dialogue.transcript import ExecutionResult
 from aiev_agents.sandbox import DockerSandbox, SandboxSettings
 from aiev_agents.sandbox.container import RUNNER_FILES
 
-
-@pytest.fixture(scope="module")
-def sandbox(sandbox_settings: SandboxSettings) -> Iterator[DockerSandbox]:
-    with DockerSandbox(sandbox_settings) as box:
-        yield box
-
-
-def run(sandbox: DockerSandbox, source: str) -> ExecutionResult:
-    return sandbox.run(textwrap.dedent(source).lstrip())
+from helpers import run_program
 
 
 @pytest.mark.docker
 def test_each_run_gets_fresh_random_state(sandbox: DockerSandbox) -> None:
     program = "import random, uuid\nprint(random.random(), uuid.uuid4())\n"
-    outputs = {run(sandbox, program).output for _ in range(3)}
+    outputs = {run_program(sandbox, program).output for _ in range(3)}
     assert len(outputs) == 3
 
 
 @pytest.mark.docker
 def test_threads_are_joined_and_atexit_callbacks_run_at_exit(sandbox: DockerSandbox) -> None:
-    result = run(
+    result = run_program(
         sandbox,
         """
         import atexit, threading, time
@@ -48,25 +37,25 @@ def test_threads_are_joined_and_atexit_callbacks_run_at_exit(sandbox: DockerSand
 
 @pytest.mark.docker
 def test_unflushed_writes_of_a_global_file_object_reach_the_output(sandbox: DockerSandbox) -> None:
-    result = run(sandbox, "out = open(1, 'w', closefd=False)\nout.write('buffered')\n")
+    result = run_program(sandbox, "out = open(1, 'w', closefd=False)\nout.write('buffered')\n")
     assert (result.status, result.output) == ("no_tests", "buffered")
 
 
 @pytest.mark.docker
 def test_sys_exit_with_a_message_prints_it_and_exits_1(sandbox: DockerSandbox) -> None:
-    result = run(sandbox, "import sys\nassert True\nsys.exit('bad input')\n")
+    result = run_program(sandbox, "import sys\nassert True\nsys.exit('bad input')\n")
     assert (result.status, result.exit_code, result.output) == ("fail", 1, "bad input\n")
 
 
 @pytest.mark.docker
 def test_sys_exit_code_is_kept(sandbox: DockerSandbox) -> None:
-    result = run(sandbox, "import sys\nsys.exit(3)\n")
+    result = run_program(sandbox, "import sys\nsys.exit(3)\n")
     assert (result.status, result.exit_code, result.output) == ("fail", 3, "")
 
 
 @pytest.mark.docker
 def test_killed_by_its_own_signal_reports_128_plus_the_signal(sandbox: DockerSandbox) -> None:
-    result = run(sandbox, "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n")
+    result = run_program(sandbox, "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n")
     assert (result.status, result.exit_code, result.output) == (
         "fail",
         137,
@@ -76,7 +65,7 @@ def test_killed_by_its_own_signal_reports_128_plus_the_signal(sandbox: DockerSan
 
 @pytest.mark.docker
 def test_program_sees_a_plain_environment(sandbox: DockerSandbox) -> None:
-    result = run(
+    result = run_program(
         sandbox,
         """
         import os, sys
@@ -92,7 +81,7 @@ def test_program_sees_a_plain_environment(sandbox: DockerSandbox) -> None:
 
 @pytest.mark.docker
 def test_program_can_run_python_subprocesses(sandbox: DockerSandbox) -> None:
-    result = run(
+    result = run_program(
         sandbox,
         """
         import subprocess, sys
@@ -115,7 +104,7 @@ def test_rlimits_of_the_program(sandbox_settings: SandboxSettings) -> None:
             print(exc.strerror)
         """
     with DockerSandbox(settings) as box:
-        result = run(box, program)
+        result = run_program(box, program)
     assert (result.status, result.output) == (
         "no_tests",
         "[(16, 17), (0, 0), (1048576, 1048576)]\nFile too large\n",

@@ -22,6 +22,8 @@ from aiev_agents.stage import StageController, StageSwitchSettings, stage_markdo
 from aiev_agents.stage.train_hook import train_argv
 from aiev_agents.testing import ScriptedReply, ScriptedServer
 
+from helpers import stored_ids
+
 #: The train command the tests run: it reads the train split, writes `trained-<block>` into the student's
 #: state folder (the scripted student reads it), and can fail, or wait until generation has gone on.
 TRAIN_SCRIPT = """\
@@ -53,13 +55,6 @@ def train_command(tmp_path: Path, *options: str) -> str:
     fixed = [sys.executable, str(script)]
     state = tmp_path / "student state"
     return shlex.join(fixed) + " {train} {test} {block} " + shlex.join([str(state), *options])
-
-
-def stored_ids(out: Path) -> set[str]:
-    path = out / "dialogues.jsonl"
-    if not path.exists():
-        return set()
-    return {json.loads(line)["id"] for line in path.read_text().splitlines() if line.strip()}
 
 
 class Models:
