@@ -22,6 +22,14 @@ Each ``llama_cpp.Llama`` is loaded once per process and shared by every client w
 entry names the same file and load settings; calls into one loaded model are serialized
 by a lock, because a llama.cpp context is not thread-safe. The chat template is the one
 stored in the GGUF file.
+
+Roles that share one model take turns, so each call's prompt starts where the *other*
+role's conversation left the context: llama.cpp keeps only the last sequence and would
+evaluate the whole prompt again. With ``prefix_cache_mb`` the model keeps the state after
+each call in a RAM cache of that size (llama-cpp-python's ``LlamaRAMCache``) and restores the
+longest matching prefix, so a call evaluates only the tokens its role added since its last
+call. Each response's ``usage.prompt_tokens_details.cached_tokens`` says how many prompt
+tokens were not evaluated.
 """
 
 from __future__ import annotations
@@ -37,7 +45,7 @@ from typing import Any
 
 from openai.types.chat import ChatCompletion, ChatCompletionMessage
 from openai.types.chat.chat_completion import Choice
-from openai.types.completion_usage import CompletionUsage
+from openai.types.completion_usage import CompletionUsage, PromptTokensDetails
 
 from aiev_agents.errors import ContextExceeded, ModelUnavailable, is_context_overflow
 from aiev_agents.llm.models import KNOWN_MODELS, resolve_model_path
@@ -75,6 +83,7 @@ class _LoadKey:
     n_threads: int
     n_batch: int
     n_gpu_layers: int
+    prefix_cache_mb: int = 0
 
 
 @dataclass
@@ -123,6 +132,7 @@ def _load_key(config: Mapping[str, Any]) -> _LoadKey:
         n_threads=int(config.get("n_threads") or os.cpu_count() or 1),
         n_batch=int(config.get("n_batch") or DEFAULT_N_BATCH),
         n_gpu_layers=int(config.get("n_gpu_layers") or 0),
+        prefix_cache_mb=int(config.get("prefix_cache_mb") or 0),
     )
 
 
@@ -143,7 +153,24 @@ def _load(key: _LoadKey) -> _LoadedModel:
             f"llama.cpp could not load {key.model_path} ({exc}); the file may be corrupt or "
             "not a GGUF model: fetch it again with `aiev models fetch NAME`."
         ) from exc
+    if key.prefix_cache_mb > 0:
+        llama.set_cache(llama_cpp.LlamaRAMCache(capacity_bytes=key.prefix_cache_mb * 2**20))
     return _LoadedModel(llama=llama, lock=threading.Lock())
+
+
+def _evaluated_prompt_tokens(llama: Any, reset: bool = False) -> int | None:
+    """Prompt tokens llama.cpp evaluated since the last reset (its perf counters); None if unknown."""
+    try:
+        import llama_cpp
+
+        ctx = llama._ctx.ctx
+        if reset:
+            llama_cpp.llama_perf_context_reset(ctx)
+            return 0
+        data = llama_cpp.llama_perf_context(ctx)
+        return int(data.n_p_eval)  # batches of one token count as generation: off by one at most
+    except (AttributeError, ImportError, TypeError):
+        return None
 
 
 def _shared_model(key: _LoadKey) -> _LoadedModel:
@@ -195,7 +222,7 @@ def _to_llama_messages(messages: list[dict[str, Any]]) -> list[dict[str, str]]:
     return converted
 
 
-def _to_chat_completion(result: Mapping[str, Any], label: str) -> ChatCompletion:
+def _to_chat_completion(result: Mapping[str, Any], label: str, evaluated: int | None = None) -> ChatCompletion:
     choices = []
     for raw in result["choices"]:
         reason = raw.get("finish_reason")
@@ -208,6 +235,10 @@ def _to_chat_completion(result: Mapping[str, Any], label: str) -> ChatCompletion
             )
         )
     usage = result.get("usage") or {}
+    prompt_tokens = usage.get("prompt_tokens", 0)
+    details = None
+    if evaluated is not None:
+        details = PromptTokensDetails(cached_tokens=max(0, prompt_tokens - evaluated))
     return ChatCompletion(
         id=result["id"],
         created=result["created"],
@@ -215,9 +246,10 @@ def _to_chat_completion(result: Mapping[str, Any], label: str) -> ChatCompletion
         object="chat.completion",
         choices=choices,
         usage=CompletionUsage(
-            prompt_tokens=usage.get("prompt_tokens", 0),
+            prompt_tokens=prompt_tokens,
             completion_tokens=usage.get("completion_tokens", 0),
             total_tokens=usage.get("total_tokens", 0),
+            prompt_tokens_details=details,
         ),
         cost=0.0,
     )
@@ -240,7 +272,8 @@ class LlamaCppClient:
     Config entry keys: ``model`` (a label; or a known model name, in which case
     ``model_path`` may be omitted once ``aiev models fetch`` has run), ``model_path``,
     ``n_ctx`` (default 4096), ``n_threads`` (default ``os.cpu_count()``), ``n_batch``
-    (default 512), ``n_gpu_layers`` (default 0), and the generation defaults
+    (default 512), ``n_gpu_layers`` (default 0), ``prefix_cache_mb`` (default 0: no prefix
+    cache; see the module's docstring), and the generation defaults
     ``temperature``, ``max_tokens`` (default 1024), ``seed``, ``top_p``, ``top_k``,
     ``min_p``, ``stop``, ``repeat_penalty``, ``presence_penalty``, ``frequency_penalty``.
     Tool and function calling are not supported: ``tools`` in a request are ignored.
@@ -289,14 +322,17 @@ class LlamaCppClient:
         overrides = {k: params[k] for k in _GENERATION_KEYS if params.get(k) is not None}
         generation = {**self._defaults, **overrides}
         messages = _to_llama_messages(params.get("messages") or [])
+        llama = self._loaded.llama
         try:
             with self._loaded.lock:
-                result = self._loaded.llama.create_chat_completion(messages=messages, **generation)
+                _evaluated_prompt_tokens(llama, reset=True)
+                result = llama.create_chat_completion(messages=messages, **generation)
+                evaluated = _evaluated_prompt_tokens(llama)
         except ValueError as exc:
             if not is_context_overflow(exc):
                 raise
             raise _context_exceeded(exc, self._label, self._n_ctx) from exc
-        return _to_chat_completion(result, self._label)
+        return _to_chat_completion(result, self._label, evaluated)
 
     def message_retrieval(self, response: ChatCompletion) -> list[str]:
         """Return the text of each choice."""
