@@ -152,7 +152,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
 def _say_missing(args: argparse.Namespace, benchmark: Any, source: Any) -> None:
     """A completions file without some of the benchmark's tasks: say so, and how they count."""
-    from ..evaluate.runner import missing_tasks
+    from ..evaluate.evaluation import missing_tasks
 
     planned = {task.task_id for task, _ in source.plan(benchmark.tasks)}
     missing = missing_tasks(benchmark, planned)
