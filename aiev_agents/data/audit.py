@@ -135,9 +135,7 @@ def audit(
     """
     started, started_at = time.perf_counter(), utc_now()
     folder = Path(run_dir)
-    dataset = folder / DIALOGUES_FILE
-    if not dataset.is_file():
-        raise DatasetError(f"no {DIALOGUES_FILE} in {folder}: give the --out folder of `aiev generate`")
+    dataset = _dialogues_file(folder)
     loaded = load_tasks(benchmark, source)
     rows, jobs, invalid = plan(dataset, {task.task_id: task for task in loaded.tasks})
     scoring = eval_sandbox_settings(settings or SandboxSettings(), timeout_s)
@@ -153,6 +151,13 @@ def audit(
     write_output(folder / AUDIT_JSON, json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     write_output(folder / AUDIT_MARKDOWN, render_markdown(result))
     return result
+
+
+def _dialogues_file(folder: Path) -> Path:
+    dataset = folder / DIALOGUES_FILE
+    if not dataset.is_file():
+        raise DatasetError(f"no {DIALOGUES_FILE} in {folder}: give the --out folder of `aiev generate`")
+    return dataset
 
 
 def _audit_record(
