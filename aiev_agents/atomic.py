@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any, Literal, overload
 
+from .errors import DatasetError
+
 FILE_MODE = 0o644
 
 
@@ -73,3 +75,12 @@ def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> None:
     else:
         with atomic_writer(path) as handle:
             handle.write(data)
+
+
+def write_output(path: str | os.PathLike[str], data: str | bytes) -> None:
+    """:func:`write_atomic` for a command's output file: a failed write is a ``DatasetError``
+    that names the file (a user error the CLI prints), not a bare ``OSError``."""
+    try:
+        write_atomic(path, data)
+    except OSError as exc:
+        raise DatasetError(f"cannot write {path}: {exc.strerror or exc}") from exc

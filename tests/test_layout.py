@@ -165,11 +165,16 @@ def test_a_cycle_is_reported_with_its_path():
     assert _cycle_path(graph, ["a", "b", "c"]) == "a -> b -> c -> a"
 
 
-#: Besides settings modules and (light) package inits, what loading a config may import: errors,
-#: ${ENV} interpolation, the train command's parser (validates stage_switch.train_command),
-#: the benchmark sources' defaults (constants) and the clock the train hook stamps runs with.
+#: Besides settings modules and (light) package inits, what loading a config may import: the
+#: config package's own schema modules, errors, ${ENV} interpolation, the train command's parser
+#: (validates stage_switch.train_command), the benchmark sources' defaults (constants) and the
+#: clock the train hook stamps runs with.
 CONFIG_MAY_IMPORT = {
     f"{PKG}.config",
+    *(
+        f"{PKG}.config.{name}"
+        for name in ("strict", "models", "roles", "dialogue", "generation", "hashing", "root", "load")
+    ),
     f"{PKG}.errors",
     f"{PKG}.config.yaml_env",
     f"{PKG}.stage.train_hook",

@@ -8,6 +8,7 @@ import sys
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from ..errors import AievError
 from .args import positive_float, positive_int
@@ -38,7 +39,26 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="aiev", description="AIEV-INSTRUCT data generation with AG2 agents.")
     parser.add_argument("-v", "--verbose", action="store_true", help=VERBOSE_HELP)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_generate(commands)
+    _add_chat(commands)
+    _add_sandbox(commands)
 
+    from .data import add_commands as add_data_commands
+    from .eval import add_commands as add_eval_commands
+    from .models import add_commands as add_model_commands
+    from .report import add_commands as add_report_commands
+    from .seeds import add_commands as add_seeds_commands
+
+    add_model_commands(commands)
+    add_seeds_commands(commands)
+    add_report_commands(commands)
+    add_data_commands(commands)
+    add_eval_commands(commands)
+    _add_verbose_to_commands(parser)
+    return parser
+
+
+def _add_generate(commands: Any) -> None:
     generate = commands.add_parser("generate", help="run a dialogue per seed and store the samples")
     generate.add_argument("--config", required=True, type=Path, help="YAML config")
     generate.add_argument("--seeds", required=True, type=Path, nargs="+", help="JSONL seeds file(s)")
@@ -62,6 +82,8 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument("--log-db", type=Path, help="also keep AG2's sqlite runtime log of every LLM call here")
     generate.set_defaults(func=_cmd_generate)
 
+
+def _add_chat(commands: Any) -> None:
     chat = commands.add_parser("chat", help="run one dialogue and print it turn by turn")
     chat.add_argument("--config", required=True, type=Path, help="YAML config")
     source = chat.add_mutually_exclusive_group(required=True)
@@ -71,6 +93,8 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("--seed-id", help="with --seed-file: the seed to use")
     chat.set_defaults(func=_cmd_chat)
 
+
+def _add_sandbox(commands: Any) -> None:
     sandbox = commands.add_parser("sandbox", help="the Docker sandbox image")
     sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", required=True, metavar="ACTION")
     build = sandbox_commands.add_parser("build", help="build the sandbox image")
@@ -79,20 +103,6 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--base-image", default="python:3.12-slim", help="online: base image (default: %(default)s)")
     build.add_argument("--if-missing", action="store_true", help="do nothing when a current image exists")
     build.set_defaults(func=_cmd_sandbox_build)
-
-    from .data import add_commands as add_data_commands
-    from .eval import add_commands as add_eval_commands
-    from .models import add_commands as add_model_commands
-    from .report import add_commands as add_report_commands
-    from .seeds import add_commands as add_seeds_commands
-
-    add_model_commands(commands)
-    add_seeds_commands(commands)
-    add_report_commands(commands)
-    add_data_commands(commands)
-    add_eval_commands(commands)
-    _add_verbose_to_commands(parser)
-    return parser
 
 
 def _add_verbose_to_commands(parser: argparse.ArgumentParser) -> None:

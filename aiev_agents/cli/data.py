@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError
+from .config_flags import load_optional_config, sandbox_settings
 
 if TYPE_CHECKING:
     from ..data.curate import CurateReport, CurateSettings
-    from ..sandbox.settings import SandboxSettings
 
 #: Mirrors ``aiev_agents.data.export.FORMATS`` (a test keeps the two equal) so building the parser imports nothing.
 EXPORT_FORMATS = ("openai", "sharegpt", "alpaca", "hf", "autocoder")
@@ -91,9 +91,8 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         if not rerun.passed:
             print(f"MISMATCH {rerun.id} (line {rerun.line}): recorded {rerun.recorded_status}, re-ran {rerun.status}")
 
-    report = verify_dataset(
-        args.dataset, _sandbox_settings(args), limit=args.limit, fresh_each=args.fresh_each, on_result=show
-    )
+    settings = sandbox_settings(load_optional_config(args.config), args.image)
+    report = verify_dataset(args.dataset, settings, limit=args.limit, fresh_each=args.fresh_each, on_result=show)
     if args.report:
         report.save(args.report)
     print(
@@ -125,19 +124,6 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 # -- settings from config and flags ----------------------------------------------------------
-
-
-def _sandbox_settings(args: argparse.Namespace) -> SandboxSettings:
-    from ..config import default_sandbox_settings
-
-    settings = default_sandbox_settings()  # AIEV_SANDBOX_IMAGE, when set, names the image
-    if args.config:
-        from ..config import load_config
-
-        settings = load_config(args.config).sandbox
-    if args.image:
-        settings = settings.model_copy(update={"image": args.image})
-    return settings
 
 
 def _curate_settings(args: argparse.Namespace) -> CurateSettings:

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import AievError, ConfigError
 from .args import positive_int
+from .config_flags import load_optional_config, sandbox_settings
 
 if TYPE_CHECKING:
     from ..config import AievConfig
-    from ..sandbox.settings import SandboxSettings
 
 BENCHMARK_CHOICES = ("humaneval", "humaneval+", "humaneval_plus", "mbpp")
 
@@ -99,12 +99,12 @@ def _cmd_audit(args: argparse.Namespace) -> int:
 
     if args.timeout is not None and args.timeout <= 0:
         raise ConfigError(f"--timeout must be more than 0 seconds, got {args.timeout:g}")
-    config = _load(args.config)
+    config = load_optional_config(args.config)
     result = audit(
         args.run_dir,
         args.benchmark,
         args.source or _config_source(config, args.benchmark),
-        _sandbox_settings(config, args.image),
+        sandbox_settings(config, args.image),
         workers=args.workers,
         timeout_s=args.timeout if args.timeout is not None else DEFAULT_TIMEOUT_S,
         oracle_cache_dir=None if args.no_oracle_cache else "default",
@@ -128,7 +128,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         raise ConfigError("--n, --temperature and --max-tokens go with --model, not --completions")
     if args.subset and not args.completions:
         raise ConfigError("--subset goes with --completions: a model answers every task")
-    config = _load(args.config)
+    config = load_optional_config(args.config)
     benchmark = load_tasks(args.benchmark, args.dataset or _config_source(config, args.benchmark), limit=args.limit)
     options = EvalOptions(workers=args.workers, subset=args.subset)
     if args.timeout is not None:
@@ -142,7 +142,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         _say_missing(args, benchmark, source)
     else:
         source = _model_source(config, args, meta)
-    evaluation = Evaluation(benchmark, _sandbox_settings(config, args.image), options=options)
+    evaluation = Evaluation(benchmark, sandbox_settings(config, args.image), options=options)
     if not args.quiet:
         evaluation.on_result = _progress(len(source.plan(benchmark.tasks)))
     summary = evaluation.run(source, args.out, meta)
@@ -152,7 +152,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
 def _say_missing(args: argparse.Namespace, benchmark: Any, source: Any) -> None:
     """A completions file without some of the benchmark's tasks: say so, and how they count."""
-    from ..evaluate.runner import missing_tasks
+    from ..evaluate.evaluation import missing_tasks
 
     planned = {task.task_id for task, _ in source.plan(benchmark.tasks)}
     missing = missing_tasks(benchmark, planned)
@@ -209,26 +209,11 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
-def _load(path: Path | None) -> AievConfig | None:
-    if path is None:
-        return None
-    from ..config import load_config
-
-    return load_config(path)
-
-
 def _config_source(config: AievConfig | None, benchmark: str) -> str | None:
     if config is None:
         return None
     name = "humaneval_plus" if benchmark == "humaneval+" else benchmark
     return getattr(config.curate.benchmarks, name, None)
-
-
-def _sandbox_settings(config: AievConfig | None, image: str | None) -> SandboxSettings:
-    from ..config import default_sandbox_settings
-
-    settings = config.sandbox if config is not None else default_sandbox_settings()
-    return settings.model_copy(update={"image": image}) if image else settings
 
 
 def _file_hash(path: Path) -> str:

@@ -101,8 +101,8 @@ def _cmd_seeds_mine(args: argparse.Namespace) -> int:
 
 
 def _cmd_seeds_benchmark(args: argparse.Namespace) -> int:
-    from ..data.audit import write_benchmark_seeds
-    from ..evaluate.runner import load_tasks
+    from ..data.benchmark_seeds import write_benchmark_seeds
+    from ..evaluate.evaluation import load_tasks
 
     loaded = load_tasks(args.name, args.source, limit=args.limit)
     written = write_benchmark_seeds(loaded.tasks, args.out)

@@ -23,23 +23,39 @@ from __future__ import annotations
 
 import json
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from ..atomic import write_atomic
+from ..atomic import write_output
 from ..clock import utc_now
-from ..errors import DatasetError, SeedError
+from ..errors import DatasetError
+from ..evaluate.evaluation import LoadedBenchmark, load_tasks
 from ..evaluate.execute import DEFAULT_TIMEOUT_S, Checker, checker_for, eval_sandbox_settings
 from ..evaluate.humaneval_plus import default_oracle_cache_dir
-from ..evaluate.runner import load_tasks
-from ..jsonl import dumps_line, numbered_records
+from ..jsonl import numbered_records
 from ..sandbox.guest.testcode import solution_only
 from ..sandbox.settings import SandboxSettings
-from .benchmarks import BenchmarkTask, problem_statement
+from .audit_report import render_markdown, render_summary, summarize
+from .benchmark_seeds import benchmark_seeds, write_benchmark_seeds
+from .benchmarks import BenchmarkTask
+
+__all__ = [
+    "AUDIT_JSON",
+    "AUDIT_MARKDOWN",
+    "AuditRow",
+    "audit",
+    "benchmark_seeds",
+    "label",
+    "plan",
+    "render_markdown",
+    "render_summary",
+    "summarize",
+    "task_of",
+    "write_benchmark_seeds",
+]
 
 AUDIT_SCHEMA = 1
 AUDIT_JSON = "audit.json"
@@ -85,42 +101,6 @@ class _Job:
     packages: list[str]
 
 
-# -- seeds ------------------------------------------------------------------------------------------
-
-
-def benchmark_seeds(tasks: Iterable[BenchmarkTask]) -> list[dict[str, str]]:
-    """One problem seed per task: ``id`` and ``task_id`` the task's id, ``problem`` its statement.
-
-    ``benchmark`` is the loader's name (``humaneval``, ``humaneval_plus`` or ``mbpp``); both
-    ``benchmark`` and ``task_id`` travel into each record's ``seed``, which is how
-    :func:`audit` finds the task again.
-    """
-    return [
-        {"id": task.task_id, "problem": problem_statement(task), "benchmark": task.benchmark, "task_id": task.task_id}
-        for task in tasks
-    ]
-
-
-def write_benchmark_seeds(tasks: Iterable[BenchmarkTask], out: str | Path) -> int:
-    """Write :func:`benchmark_seeds` as JSONL, atomically; return how many lines were written.
-
-    Raises:
-        SeedError: The file cannot be written.
-    """
-    path = Path(out)
-    seeds = benchmark_seeds(tasks)
-    text = "".join(dumps_line(seed) for seed in seeds)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, text)
-    except OSError as exc:
-        raise SeedError(f"cannot write seeds file {path}: {exc.strerror or exc}; check the path") from exc
-    return len(seeds)
-
-
-# -- the audit --------------------------------------------------------------------------------------
-
-
 def audit(
     run_dir: str | Path,
     benchmark: str,
@@ -155,34 +135,47 @@ def audit(
     """
     started, started_at = time.perf_counter(), utc_now()
     folder = Path(run_dir)
-    dataset = folder / DIALOGUES_FILE
-    if not dataset.is_file():
-        raise DatasetError(f"no {DIALOGUES_FILE} in {folder}: give the --out folder of `aiev generate`")
+    dataset = _dialogues_file(folder)
     loaded = load_tasks(benchmark, source)
-    tasks = {task.task_id: task for task in loaded.tasks}
-    rows, jobs, invalid = plan(dataset, tasks)
+    rows, jobs, invalid = plan(dataset, {task.task_id: task for task in loaded.tasks})
     scoring = eval_sandbox_settings(settings or SandboxSettings(), timeout_s)
     if jobs:
         cache = default_oracle_cache_dir() if oracle_cache_dir == "default" else oracle_cache_dir
         checker = checker_for(loaded.name, timeout_s=timeout_s, cache_dir=cache, image=scoring.image)
         label(jobs, checker, scoring, workers, on_row)
     result = {
+        **_audit_record(folder, loaded, scoring.image, timeout_s, rows, invalid),
+        "started_at": started_at,
+        "wall_s": round(time.perf_counter() - started, 3),
+    }
+    write_output(folder / AUDIT_JSON, json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    write_output(folder / AUDIT_MARKDOWN, render_markdown(result))
+    return result
+
+
+def _dialogues_file(folder: Path) -> Path:
+    dataset = folder / DIALOGUES_FILE
+    if not dataset.is_file():
+        raise DatasetError(f"no {DIALOGUES_FILE} in {folder}: give the --out folder of `aiev generate`")
+    return dataset
+
+
+def _audit_record(
+    folder: Path, loaded: LoadedBenchmark, image: str, timeout_s: float, rows: list[AuditRow], invalid: int
+) -> dict[str, Any]:
+    """What ``audit.json`` holds but its times."""
+    return {
         "schema": AUDIT_SCHEMA,
         "kind": "aiev-audit",
         "run_dir": str(folder),
         "benchmark": _DISPLAY_NAMES.get(loaded.name, loaded.name),
         "dataset_source": loaded.source,
         "dataset_hash": loaded.dataset_hash,
-        "sandbox_image": scoring.image,
+        "sandbox_image": image,
         "timeout_s": timeout_s,
         **summarize(rows, invalid),
         "rows": [asdict(row) for row in rows],
-        "started_at": started_at,
-        "wall_s": round(time.perf_counter() - started, 3),
     }
-    _write(folder / AUDIT_JSON, json.dumps(result, indent=2, ensure_ascii=False) + "\n")
-    _write(folder / AUDIT_MARKDOWN, render_markdown(result))
-    return result
 
 
 def task_of(record: dict[str, Any], tasks: dict[str, Any]) -> str | None:
@@ -290,114 +283,3 @@ def _correct(ground_truth: str) -> bool | None:
     if ground_truth == CORRECT:
         return True
     return False if ground_truth in WRONG else None
-
-
-# -- numbers and the report ----------------------------------------------------------------------------
-
-
-def summarize(rows: Sequence[AuditRow], invalid: int = 0) -> dict[str, Any]:
-    """Counts, rates and the per-status breakdown of labelled rows (rates are None when undefined)."""
-    labelled = [row for row in rows if row.correct is not None]
-    correct = sum(1 for row in labelled if row.correct)
-    verified = sum(1 for row in labelled if row.verified)
-    verified_and_correct = sum(1 for row in labelled if row.verified and row.correct)
-    truths = Counter(row.ground_truth for row in rows)
-    by_status: dict[str, dict[str, int]] = {}
-    for row in sorted(labelled, key=lambda item: item.status):
-        entry = by_status.setdefault(row.status, {"count": 0, "correct": 0})
-        entry["count"] += 1
-        entry["correct"] += int(bool(row.correct))
-    return {
-        "records": len(rows),
-        "invalid": invalid,
-        "unmatched": truths["unmatched"],
-        "no_program": truths["no_program"],
-        "unlabelled": truths["install_error"] + truths["error"],
-        "labelled": len(labelled),
-        "correct": correct,
-        "verified": verified,
-        "verified_and_correct": verified_and_correct,
-        "verified_and_wrong": verified - verified_and_correct,
-        "precision": _ratio(verified_and_correct, verified),
-        "recall": _ratio(verified_and_correct, correct),
-        "false_verified_rate": _ratio(verified - verified_and_correct, len(labelled) - correct),
-        "by_status": by_status,
-    }
-
-
-def _ratio(part: int, whole: int) -> float | None:
-    return part / whole if whole else None
-
-
-def render_summary(result: dict[str, Any]) -> str:
-    """The summary table and the per-status table, as Markdown (what ``aiev audit`` prints)."""
-    lines = [
-        f"Audit of {result['run_dir']} against {result['benchmark']}",
-        "",
-        "| measure | value |",
-        "|---|---|",
-        f"| records | {result['records']} |",
-        f"| unmatched (no {result['benchmark']} task) | {result['unmatched']} |",
-        f"| no final program | {result['no_program']} |",
-        f"| not labelled (install or reference failed) | {result['unlabelled']} |",
-        f"| labelled | {result['labelled']} |",
-        f"| correct (passes the benchmark's tests) | {result['correct']} |",
-        f"| verified | {result['verified']} |",
-        f"| verified and correct | {result['verified_and_correct']} |",
-        f"| precision (verified and correct / verified) | {_rate(result['precision'])} |",
-        f"| recall (verified and correct / correct) | {_rate(result['recall'])} |",
-        f"| false-verified rate (verified and wrong / wrong) | {_rate(result['false_verified_rate'])} |",
-    ]
-    if result["invalid"]:
-        lines.insert(5, f"| invalid lines (skipped) | {result['invalid']} |")
-    lines += ["", "Labelled records by recorded status:", "", "| status | labelled | correct |", "|---|---|---|"]
-    lines += [f"| {status} | {n['count']} | {n['correct']} |" for status, n in result["by_status"].items()]
-    return "\n".join(lines) + "\n"
-
-
-def render_markdown(result: dict[str, Any]) -> str:
-    """``audit.md``: the summary, then the records where ``verified`` and the ground truth disagree."""
-    rows = result["rows"]
-    parts = ["# " + render_summary(result)]
-    sections = (
-        ("Verified but wrong", [row for row in rows if row["verified"] and row["correct"] is False]),
-        ("Correct but not verified", [row for row in rows if not row["verified"] and row["correct"]]),
-        (
-            "Not labelled",
-            [row for row in rows if row["correct"] is None and row["ground_truth"] != "unmatched"],
-        ),
-    )
-    for title, chosen in sections:
-        if chosen:
-            parts.append(_row_table(title, chosen))
-    unmatched = [row["id"] for row in rows if row["ground_truth"] == "unmatched"]
-    if unmatched:
-        parts.append("## Unmatched records\n\n" + ", ".join(f"`{name}`" for name in unmatched) + "\n")
-    parts.append(
-        f"Benchmark file: {result['dataset_source']} (hash {result['dataset_hash']}); sandbox image "
-        f"{result['sandbox_image']}, {result['timeout_s']:g} s per program.\n"
-    )
-    return "\n".join(parts)
-
-
-def _row_table(title: str, rows: list[dict[str, Any]]) -> str:
-    lines = [f"## {title}", "", "| id | task | recorded status | ground truth |", "|---|---|---|---|"]
-    for row in rows:
-        truth = f"{row['ground_truth']}: {row['error']}" if row["error"] else row["ground_truth"]
-        lines.append(f"| `{row['id']}` | {row['task_id']} | {row['status']} | {_cell(truth)} |")
-    return "\n".join(lines) + "\n"
-
-
-def _cell(text: str) -> str:
-    return " ".join(text.split()).replace("|", "\\|")
-
-
-def _rate(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.4f}"
-
-
-def _write(path: Path, text: str) -> None:
-    try:
-        write_atomic(path, text)
-    except OSError as exc:
-        raise DatasetError(f"cannot write {path}: {exc.strerror or exc}") from exc

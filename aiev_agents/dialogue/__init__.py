@@ -1,7 +1,9 @@
 """One AIEV dialogue: questioner, programmer and executor until the program passes its tests.
 
-Modules: :mod:`.loop` (:func:`~aiev_agents.dialogue.loop.run_dialogue`), :mod:`.transcript` (the
-records a dialogue leaves), :mod:`.verdict` (when a passing program is a verified sample).
+Modules: :mod:`.loop` (:func:`~aiev_agents.dialogue.loop.run_dialogue`), :mod:`.conversation` (a
+running dialogue's state and steps), :mod:`.agent_info` (model name and usage read off an agent),
+:mod:`.transcript` (the records a dialogue leaves), :mod:`.verdict` (when a passing program is a
+verified sample).
 
 ``import aiev_agents.dialogue`` is cheap (records and settings import without AG2); the loop's
 names are imported on first use.

@@ -1,222 +1,58 @@
 """One AIEV dialogue: initialization, proposing the question, execution feedback, termination.
 
-The three agents never talk to each other directly: the dialogue hands each agent its own
-view of the conversation through AG2's ``generate_reply`` (so a user's subclass that
-overrides a reply or a hook takes part) and records the programmer's view as the sample.
+:func:`run_dialogue` starts a :class:`~aiev_agents.dialogue.conversation.Conversation`, runs it,
+judges its last round and returns the transcript: the programmer's view as the sample, with
+the verdict, each role's model and usage, and the timings.
 """
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from typing import Any
 
 from ..clock import utc_now
 from ..codeblocks import split_program
-from ..errors import ConfigError, ContextExceeded, DialogueAbandoned
+from ..errors import ContextExceeded
 from ..generate.seeds import Seed
-from ..llm.ask import ask_agent, reply_text
-from ..roles.executor import ExecutorAgent, format_execution
+from ..roles.executor import ExecutorAgent
 from ..roles.questioner import QuestionerAgent
-from .transcript import Execution, ExecutionResult, Timings, Transcript, Turn, Usage
-from .verdict.checks import hidden_result
-from .verdict.hidden import hidden_program
-from .verdict.program import judge_round, packages_installed, round_passed
+from .agent_info import agent_usage, model_name, usage_since
+from .conversation import Conversation
+from .transcript import ExecutionResult, Timings, Transcript, Turn, Usage
+from .verdict.program import judge_round, packages_installed
 from .verdict.settings import VerdictSettings
 
-logger = logging.getLogger(__name__)
-
 DEFAULT_MAX_ROUNDS = 3
-#: Where extra roles take part: before the first program (``tests``) or before each run.
-PLACES = frozenset({"tests", "before_execution"})
-
-Message = dict[str, Any]
 
 
-class _Dialogue:
-    """The state of one running dialogue; ``run()`` walks the four steps once."""
+@dataclass(frozen=True)
+class _Start:
+    """Read before a dialogue starts, to measure it after: the clock, and each agent's usage so far."""
 
-    def __init__(
-        self,
-        seed: Seed,
-        questioner: QuestionerAgent,
-        programmer: Any,
-        executor: ExecutorAgent,
-        on_turn: Callable[[Turn], None] | None,
-        model_gate: Callable[[Any], AbstractContextManager[Any]] | None = None,
-        extras: Sequence[Any] = (),
-        cancel: threading.Event | None = None,
-    ) -> None:
-        self.seed = seed
-        self.cancel = cancel
-        self.questioner = questioner
-        self.programmer = programmer
-        self.executor = executor
-        self.on_turn = on_turn
-        self.model_gate = model_gate or (lambda agent: nullcontext())
-        self.turns: list[Turn] = []
-        self.questioner_view: list[Message] = []
-        self.programmer_view: list[Message] = []
-        self.executions: list[Execution] = []
-        self.model_s = 0.0
-        self.execution_s = 0.0
-        self.last_answer = ""
-        self.last_program = ""
-        self.last_call_id: str | None = None
-        self.problem = ""
-        self.side_turns: list[Turn] = []
-        self.hidden_tests: list[str] = []
-        self.test_writers = _at_place(extras, "tests")
-        self.reviewers = _at_place(extras, "before_execution")
-        self.critiques_left = {id(r): getattr(r, "max_reviews", 1) for r in self.reviewers}
+    at: str
+    perf: float
+    usage: dict[str, Usage]
 
-    def run(self, max_rounds: int) -> str:
-        """Run until a pass or ``max_rounds`` programs; returns the problem statement."""
-        self._record("system", self.programmer.name, self.programmer.system_message)
-        problem = self.problem = self._propose()
-        task = _task_message(self.programmer, problem)
-        self._record("user", self.questioner.name, task, None if self.seed.problem else self.last_call_id)
-        self.programmer_view.append({"role": "user", "content": task})
-        self._write_hidden_tests(problem)
-        for round_no in range(1, max_rounds + 1):
-            execution = self._program_and_run(round_no)
-            if round_passed(execution, execution.hidden_tests) or round_no == max_rounds:
-                break
-            self._explain_failure(problem, execution)
-        return problem
+    @classmethod
+    def now(cls, agents: Iterable[Any]) -> _Start:
+        at, perf = utc_now("milliseconds"), time.perf_counter()
+        return cls(at, perf, {agent.name: agent_usage(agent) for agent in agents})
 
-    def _propose(self) -> str:
-        if self.seed.problem:
-            return self.seed.problem.strip()
-        self.questioner_view.append(
-            {"role": "user", "content": self.questioner.proposal_request(self.seed.snippet or "")}
-        )
-        problem = self._ask(self.questioner, self.questioner_view)
-        self.questioner_view.append({"role": "assistant", "content": problem})
-        return problem
 
-    def _write_hidden_tests(self, problem: str) -> None:
-        """Extra roles at the ``tests`` place write tests the programmer never sees."""
-        for writer in self.test_writers:
-            reply = self._ask(writer, [{"role": "user", "content": writer.tests_request(problem)}])
-            self.side_turns.append(Turn(role="assistant", name=writer.name, content=reply))
-            tests = split_program(reply).python
-            if tests:
-                self.hidden_tests.append(tests)
+@dataclass(frozen=True)
+class _Outcome:
+    """How a dialogue ended: its problem, the verdict on its last round, its final program."""
 
-    def _program_and_run(self, round_no: int) -> Execution:
-        answer = self._review(self._answer())
-        execution, report = self._execute(answer)
-        hidden, hidden_report = self._run_hidden_tests(execution)
-        if hidden_report:
-            report = f"{report}\n\n{hidden_report}"
-        recorded = Execution(round=round_no, **execution.model_dump(), hidden_tests=hidden)
-        self.executions.append(recorded)
-        self._record("user", self.executor.name, report)
-        self.programmer_view.append({"role": "user", "content": report})
-        return recorded
-
-    def _run_hidden_tests(self, execution: ExecutionResult) -> tuple[dict[str, Any] | None, str]:
-        """Run the hidden tests against the solution alone; their result and the text the programmer reads."""
-        if not self.hidden_tests or execution.status in ("no_code", "install_error"):
-            return None, ""
-        program = split_program(self.last_program)
-        combined, reason = hidden_program(program.python, self.hidden_tests)
-        if combined is None:
-            return {"status": "rejected", "reason": reason}, ""
-        started = time.perf_counter()
-        self.check_cancelled()
-        run = self.executor.run_aside(combined, packages_installed(self.executions, program.packages))
-        self.execution_s += time.perf_counter() - started
-        result = hidden_result(run)
-        verdict = "passed" if run.passed else f"failed ({run.status})"
-        text = self._format(run).split("\n", 1)[-1] if not run.passed else ""
-        return result, f"Hidden tests (written from the problem alone) {verdict}." + (f"\n{text}" if text else "")
-
-    def _answer(self) -> str:
-        answer = self._ask(self.programmer, _merge_consecutive(self.programmer_view))
-        self.last_answer = answer
-        self._record("assistant", self.programmer.name, answer, self.last_call_id)
-        self.programmer_view.append({"role": "assistant", "content": answer})
-        return answer
-
-    def _review(self, answer: str) -> str:
-        """Extra roles at the ``before_execution`` place may send the program back once or more."""
-        for reviewer in self.reviewers:
-            while self.critiques_left[id(reviewer)] > 0:
-                request = reviewer.review_request(self.problem, answer)
-                review = self._ask(reviewer, [{"role": "user", "content": request}])
-                if reviewer.approves(review):
-                    self.side_turns.append(Turn(role="assistant", name=reviewer.name, content=review))
-                    break
-                self.critiques_left[id(reviewer)] -= 1
-                self._record("user", reviewer.name, review, self.last_call_id)
-                self.programmer_view.append({"role": "user", "content": review})
-                answer = self._answer()
-        return answer
-
-    def _execute(self, answer: str) -> tuple[ExecutionResult, str]:
-        self.last_program = answer
-        self.executor.last_execution = None
-        started = time.perf_counter()
-        self.check_cancelled()
-        reply = self.executor.generate_reply(messages=[{"role": "user", "content": answer}])
-        self.execution_s += time.perf_counter() - started
-        report = reply_text(reply)
-        execution = self.executor.last_execution
-        if execution is None:  # a custom reply answered without running anything
-            execution = ExecutionResult(status="fail", exit_code=1, output=report)
-        return execution, report or self._format(execution)
-
-    def _format(self, execution: ExecutionResult) -> str:
-        """An execution as the programmer reads it, within the executor's output budget."""
-        budget = getattr(self.executor, "feedback_chars", None)
-        return format_execution(execution, max_chars=budget) if budget else format_execution(execution)
-
-    def _explain_failure(self, problem: str, execution: ExecutionResult) -> None:
-        context = ""
-        if not self.questioner_view:
-            context = f"The problem you posed:\n\n{problem}\n\n"
-        request = (
-            f"{context}The programmer answered:\n\n{self.last_answer}\n\n{self.questioner.feedback_request(execution)}"
-        )
-        self.questioner_view.append({"role": "user", "content": request})
-        explanation = self._ask(self.questioner, self.questioner_view)
-        self.questioner_view.append({"role": "assistant", "content": explanation})
-        self._record("user", self.questioner.name, explanation, self.last_call_id)
-        self.programmer_view.append({"role": "user", "content": explanation})
-
-    def check_cancelled(self) -> None:
-        """Raise ``DialogueAbandoned`` once the run has set ``cancel``: no model call or sandbox run follows."""
-        if self.cancel is not None and self.cancel.is_set():
-            raise DialogueAbandoned(f"dialogue {self.seed.id} abandoned: the run was interrupted")
-
-    def _ask(self, agent: Any, messages: list[Message]) -> str:
-        self.check_cancelled()
-        with self.model_gate(agent):
-            started = time.perf_counter()
-            try:
-                self.check_cancelled()  # the gate may have kept this call waiting
-                answer = ask_agent(
-                    agent,
-                    messages,
-                    describe=lambda exc: _model_error_message(agent, exc),
-                    overflow=lambda exc: f"the prompt of '{agent.name}' is over its model's context: {exc}",
-                )
-            finally:
-                self.model_s += time.perf_counter() - started
-        self.check_cancelled()  # a reply that came after the interrupt is not acted on
-        self.last_call_id = answer.call_id
-        return answer.text
-
-    def _record(self, role: str, name: str, content: str, call_id: str | None = None) -> None:
-        turn = Turn(role=role, name=name, content=content, call_id=call_id)
-        self.turns.append(turn)
-        if self.on_turn is not None:
-            self.on_turn(turn)
+    problem: str
+    verified: bool
+    status: str
+    checks: dict[str, Any]
+    program: str
+    packages: list[str]
 
 
 def run_dialogue(
@@ -237,48 +73,54 @@ def run_dialogue(
     """Run one AIEV dialogue and return its transcript.
 
     Args:
-        seed: A ``Seed``, a seeds-file dict (``id`` and ``snippet`` or ``problem``), or a
-            bare problem statement.
-        questioner: Proposes the problem and explains failures.
-        programmer: Answers with a program: solution plus unit tests.
-        executor: Runs each answer in the sandbox.
+        seed: A ``Seed``, a seeds-file dict (``id`` and ``snippet`` or ``problem``), or a bare problem statement.
+        questioner, programmer, executor: The roles: proposes the problem and explains failures; answers with a
+            program (solution plus unit tests); runs each answer in the sandbox.
         max_rounds: Most programs written and run; default ``DEFAULT_MAX_ROUNDS``.
         stage: The stage recorded with the sample (``teaching`` or ``self_learning``).
         on_turn: Called with each turn as it happens (for live display).
-        model_gate: Gives the context to hold around each model call of an agent (a
-            concurrency limit shared by dialogues on other threads).
-        extras: Extra roles, each taking part at its ``place``: ``tests`` (writes hidden
-            tests from the problem, like ``TestWriterAgent``) or ``before_execution``
-            (reviews each program before it runs, like ``ReviewerAgent``).
-        verdict: The gates a passing program must also pass (see :mod:`aiev_agents.dialogue.verdict`):
-            evidence that tests ran against the solution, hidden tests, mutation testing,
-            coverage. Default ``VerdictSettings()``.
-        check_vacuity: ``False`` turns mutation testing off (the older name of
-            ``verdict.mutation``).
-        cancel: Once set (by another thread), the dialogue raises ``DialogueAbandoned`` at
-            its next model call or sandbox run, and acts on no reply that comes after.
+        model_gate: Gives the context to hold around each model call of an agent (a concurrency limit shared by
+            dialogues on other threads).
+        extras: Extra roles, each at its ``place``: ``tests`` (writes hidden tests from the problem, like
+            ``TestWriterAgent``) or ``before_execution`` (reviews each program before it runs, like ``ReviewerAgent``).
+        verdict: The gates a passing program must also pass (see :mod:`aiev_agents.dialogue.verdict`): evidence that
+            tests ran against the solution, hidden tests, mutation testing, coverage. Default ``VerdictSettings()``.
+        check_vacuity: ``False`` turns mutation testing off (the older name of ``verdict.mutation``).
+        cancel: Once set (by another thread), the dialogue raises ``DialogueAbandoned`` at its next model call or
+            sandbox run, and acts on no reply that comes after.
 
     Returns:
-        The transcript; ``verified`` is true only when the last run passed and every gate
-        holds; ``checks`` holds the evidence, the mutation report, coverage and hidden tests.
-        A prompt over the model's context ends the dialogue with status ``context_exceeded``.
+        The transcript; ``verified`` is true only when the last run passed and every gate holds; ``checks``
+        holds the evidence, the mutation report, coverage and hidden tests. A prompt over the model's context
+        ends the dialogue with status ``context_exceeded``.
 
     Raises:
         ModelUnavailable: A model could not be reached or failed; nothing is returned.
         SeedError: The seed is malformed.
         DialogueAbandoned: ``cancel`` was set.
     """
+    verdict = _verdict_settings(verdict, check_vacuity)
+    seed = Seed.coerce(seed)
+    start = _Start.now((*extras, questioner, programmer))
+    dialogue = Conversation(seed, questioner, programmer, executor, on_turn, model_gate, extras, cancel)
+    outcome = _run_and_judge(dialogue, max_rounds if max_rounds is not None else DEFAULT_MAX_ROUNDS, verdict)
+    return _transcript(dialogue, outcome, stage, start)
+
+
+def _verdict_settings(verdict: VerdictSettings | None, check_vacuity: bool | None) -> VerdictSettings:
     verdict = verdict or VerdictSettings()
     if check_vacuity is False:
         verdict = verdict.model_copy(update={"mutation": False})
-    seed = Seed.coerce(seed)
-    rounds_limit = max_rounds if max_rounds is not None else DEFAULT_MAX_ROUNDS
-    started_at, started = utc_now("milliseconds"), time.perf_counter()
-    usage_before = {agent.name: _usage(agent) for agent in (*extras, questioner, programmer)}
+    return verdict
 
-    dialogue = _Dialogue(seed, questioner, programmer, executor, on_turn, model_gate, extras, cancel)
+
+def _run_and_judge(dialogue: Conversation, rounds_limit: int, settings: VerdictSettings) -> _Outcome:
+    """Start from a clean sandbox, run the rounds, judge the last one.
+
+    A prompt over a model's context ends the dialogue unverified, with no verdict run.
+    """
     dialogue.check_cancelled()
-    executor.reset_sandbox()  # initialization: no package from an earlier dialogue may help this one pass
+    dialogue.executor.reset_sandbox()  # initialization: no package from an earlier dialogue may help this one pass
     checks: dict[str, Any] = {}
     try:
         problem = dialogue.run(rounds_limit)
@@ -288,43 +130,12 @@ def run_dialogue(
     final = split_program(dialogue.last_program)
     packages = packages_installed(dialogue.executions, final.packages)
     if not checks:
-        verified, status, checks = _verdict(dialogue, final.python, packages, verdict)
-    return Transcript(
-        id=seed.id,
-        stage=stage,
-        verified=verified,
-        status=status,
-        rounds=len(dialogue.executions),
-        seed=seed.model_dump(exclude_none=True),
-        problem=problem,
-        models={
-            "questioner": _model_name(questioner),
-            "programmer": _model_name(programmer),
-            **{agent.name: _model_name(agent) for agent in extras},
-        },
-        messages=dialogue.turns,
-        side_turns=dialogue.side_turns,
-        checks=checks,
-        executions=dialogue.executions,
-        final_program=final.python,
-        final_packages=packages,
-        usage={
-            "questioner": _usage_since(questioner, usage_before[questioner.name]),
-            "programmer": _usage_since(programmer, usage_before[programmer.name]),
-            **{agent.name: _usage_since(agent, usage_before[agent.name]) for agent in extras},
-        },
-        timings=Timings(
-            started_at=started_at,
-            ended_at=utc_now("milliseconds"),
-            wall_s=round(time.perf_counter() - started, 4),
-            model_s=round(dialogue.model_s, 4),
-            execution_s=round(dialogue.execution_s, 4),
-        ),
-    )
+        verified, status, checks = _verdict(dialogue, final.python, packages, settings)
+    return _Outcome(problem, verified, status, checks, final.python, packages)
 
 
 def _verdict(
-    dialogue: _Dialogue, program: str, packages: list[str], settings: VerdictSettings
+    dialogue: Conversation, program: str, packages: list[str], settings: VerdictSettings
 ) -> tuple[bool, str, dict[str, Any]]:
     """Judge the last round: its run, then the checks of a passing program."""
     last = dialogue.executions[-1]
@@ -340,74 +151,33 @@ def _verdict(
         dialogue.execution_s += time.perf_counter() - started
 
 
-def _at_place(extras: Sequence[Any], place: str) -> list[Any]:
-    unknown = [agent for agent in extras if getattr(agent, "place", None) not in PLACES]
-    if unknown:
-        names = ", ".join(f"{agent.name} ({getattr(agent, 'place', None)!r})" for agent in unknown)
-        raise ConfigError(f"extra roles must have a `place` in {sorted(PLACES)}: {names}")
-    return [agent for agent in extras if agent.place == place]
-
-
-def _merge_consecutive(messages: list[Message]) -> list[Message]:
-    """Join runs of same-role messages: many chat templates require strict alternation."""
-    merged: list[Message] = []
-    for message in messages:
-        if merged and merged[-1]["role"] == message["role"]:
-            merged[-1] = {**merged[-1], "content": f"{merged[-1]['content']}\n\n{message['content']}"}
-        else:
-            merged.append(dict(message))
-    return merged
-
-
-def _task_message(programmer: Any, problem: str) -> str:
-    task_message = getattr(programmer, "task_message", None)
-    return task_message(problem) if callable(task_message) else problem
-
-
-def _usage(agent: Any) -> Usage:
-    client = getattr(agent, "client", None)
-    summary = getattr(client, "actual_usage_summary", None) or {}
-    total = Usage(cost=float(summary.get("total_cost", 0.0) or 0.0))
-    for value in summary.values():
-        if isinstance(value, dict):
-            total = total + Usage(
-                prompt_tokens=int(value.get("prompt_tokens", 0)),
-                completion_tokens=int(value.get("completion_tokens", 0)),
-                total_tokens=int(value.get("total_tokens", 0)),
-            )
-    return total
-
-
-def _usage_since(agent: Any, before: Usage) -> Usage:
-    after = _usage(agent)
-    return Usage(
-        prompt_tokens=after.prompt_tokens - before.prompt_tokens,
-        completion_tokens=after.completion_tokens - before.completion_tokens,
-        total_tokens=after.total_tokens - before.total_tokens,
-        cost=round(after.cost - before.cost, 8),
-    )
-
-
-def _model_name(agent: Any) -> str:
-    config = getattr(agent, "llm_config", None)
-    entries = getattr(config, "config_list", None) or (config or {}).get("config_list", [])
-    if entries:
-        entry = entries[0]
-        name = entry.get("model") if isinstance(entry, dict) else getattr(entry, "model", None)
-        if name:
-            return str(name)
-    return agent.name
-
-
-def _model_error_message(agent: Any, exc: Exception) -> str:
-    config = getattr(agent, "llm_config", None)
-    entries = getattr(config, "config_list", None) or []
-    base_url = ""
-    if entries:
-        entry = entries[0]
-        url = entry.get("base_url") if isinstance(entry, dict) else getattr(entry, "base_url", None)
-        base_url = f" at {url}" if url else ""
-    return (
-        f"the model of '{agent.name}' ({_model_name(agent)}){base_url} failed: {exc}; "
-        "check that the server is running and that base_url, the model name and the API key are right"
+def _transcript(dialogue: Conversation, outcome: _Outcome, stage: str, start: _Start) -> Transcript:
+    roles = {
+        "questioner": dialogue.questioner,
+        "programmer": dialogue.programmer,
+        **{agent.name: agent for agent in dialogue.extras},
+    }
+    return Transcript(
+        id=dialogue.seed.id,
+        stage=stage,
+        verified=outcome.verified,
+        status=outcome.status,
+        rounds=len(dialogue.executions),
+        seed=dialogue.seed.model_dump(exclude_none=True),
+        problem=outcome.problem,
+        models={name: model_name(agent) for name, agent in roles.items()},
+        messages=dialogue.turns,
+        side_turns=dialogue.side_turns,
+        checks=outcome.checks,
+        executions=dialogue.executions,
+        final_program=outcome.program,
+        final_packages=outcome.packages,
+        usage={name: usage_since(agent, start.usage[agent.name]) for name, agent in roles.items()},
+        timings=Timings(
+            started_at=start.at,
+            ended_at=utc_now("milliseconds"),
+            wall_s=round(time.perf_counter() - start.perf, 4),
+            model_s=round(dialogue.model_s, 4),
+            execution_s=round(dialogue.execution_s, 4),
+        ),
     )

@@ -15,9 +15,9 @@ The steps are modules of their own, each usable alone (as in evalplus):
 from __future__ import annotations
 
 from .candidates import Candidate, CandidateSource, CompletionsFile, code_for
+from .evaluation import EvalOptions, Evaluation, LoadedBenchmark, SampleResult, build_summary, load_tasks
 from .execute import DEFAULT_TIMEOUT_S, Verdict, checker_for, eval_sandbox_settings
 from .prompts import build_messages, build_prompt
-from .runner import EvalOptions, Evaluation, LoadedBenchmark, SampleResult, build_summary, load_tasks
 from .sanitize import extract_code, prune, sanitize
 from .score import mean_pass_at_k, pass_at_k
 

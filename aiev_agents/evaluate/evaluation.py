@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..atomic import write_atomic
+from ..atomic import write_output
 from ..clock import utc_now
 from ..data.benchmarks import BenchmarkTask, load_benchmark
 from ..data.sources import PACKAGE_SOURCE
@@ -175,9 +175,23 @@ class Evaluation:
             results = self._score(jobs, source, sandboxes, workers, out / RESULTS_FILE)
         results.sort(key=_order_key({task.task_id: i for i, task in enumerate(self.benchmark.tasks)}))
         _write_jsonl(out / RESULTS_FILE, [result.to_dict() for result in results])
+        summary = self._summary(results, jobs, source, meta or {}, workers)
+        summary.update(started_at=started_at, ended_at=utc_now(), wall_s=round(time.perf_counter() - started, 3))
+        write_output(out / SUMMARY_FILE, json.dumps(summary, indent=2) + "\n")
+        return summary
+
+    def _summary(
+        self,
+        results: list[SampleResult],
+        jobs: list[tuple[BenchmarkTask, int]],
+        source: CandidateSource,
+        meta: dict[str, Any],
+        workers: int,
+    ) -> dict[str, Any]:
+        """The summary of this run, its times left to add."""
         planned_ids = {task.task_id for task, _ in jobs}
         missing = [] if self.options.subset else missing_tasks(self.benchmark, planned_ids)
-        summary = build_summary(self.benchmark, results, meta or {}, missing=missing)
+        summary = build_summary(self.benchmark, results, meta, missing=missing)
         summary.update(
             subset=self.options.subset,
             missing_task_ids=missing,
@@ -185,11 +199,7 @@ class Evaluation:
             workers=workers,
             sandbox_image=self.settings.image,
             unknown_task_ids=list(getattr(source, "unknown_task_ids", [])),
-            started_at=started_at,
-            ended_at=utc_now(),
-            wall_s=round(time.perf_counter() - started, 3),
         )
-        _write_text(out / SUMMARY_FILE, json.dumps(summary, indent=2) + "\n")
         return summary
 
     def _score(
@@ -314,11 +324,4 @@ def _order_key(order: dict[str, int]) -> Callable[[SampleResult], tuple[int, int
 
 
 def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
-    _write_text(path, "".join(dumps_line(row) for row in rows))
-
-
-def _write_text(path: Path, text: str) -> None:
-    try:
-        write_atomic(path, text)
-    except OSError as exc:
-        raise DatasetError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    write_output(path, "".join(dumps_line(row) for row in rows))
