@@ -13,9 +13,9 @@ from typing import Any
 
 from ._version import __version__ as __version__
 from .config import AievConfig, load_config
+from .dialogue.seed import Seed
 from .dialogue.transcript import ExecutionResult, Transcript, Turn
 from .errors import AievError, ConfigError, ModelUnavailable, SandboxUnavailable, SeedError
-from .generate.seeds import Seed
 from .sandbox.settings import SandboxSettings
 
 _LAZY = {

@@ -120,7 +120,7 @@ def correctness(run_dir: Path, source: Path | None) -> dict[str, bool]:
     """Record id -> does its solution pass HumanEval+'s tests (records of HumanEval+ seeds only)."""
     if source is None:
         return {}
-    from aiev_agents.data.audit import audit
+    from aiev_agents.evaluate.audit import audit
     from aiev_agents.sandbox.settings import SandboxSettings
 
     image = os.environ.get("AIEV_SANDBOX_IMAGE", "aiev-sandbox:latest")

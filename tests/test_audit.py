@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from aiev_agents.cli import main
-from aiev_agents.data.audit import AUDIT_JSON, AUDIT_MARKDOWN, AuditRow, audit, render_markdown, summarize, task_of
 from aiev_agents.data.benchmarks import BenchmarkTask, load_benchmark, problem_statement
+from aiev_agents.evaluate.audit import AUDIT_JSON, AUDIT_MARKDOWN, AuditRow, audit, render_markdown, summarize, task_of
 from aiev_agents.sandbox.settings import SandboxSettings
 
 import transcripts as t

@@ -273,9 +273,9 @@ class Captured(AievError):
 def test_commands_without_a_config_use_the_image_aiev_sandbox_image_names(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], command: str
 ) -> None:
-    import aiev_agents.data.audit
     import aiev_agents.data.reverify
     import aiev_agents.evaluate
+    import aiev_agents.evaluate.audit
 
     seen: list[SandboxSettings] = []
 
@@ -286,7 +286,7 @@ def test_commands_without_a_config_use_the_image_aiev_sandbox_image_names(
     monkeypatch.setenv("AIEV_SANDBOX_IMAGE", "offline-sandbox:1")
     monkeypatch.setattr(aiev_agents.data.reverify, "verify_dataset", capture)
     monkeypatch.setattr(aiev_agents.evaluate, "Evaluation", capture)
-    monkeypatch.setattr(aiev_agents.data.audit, "audit", capture)
+    monkeypatch.setattr(aiev_agents.evaluate.audit, "audit", capture)
     samples = tmp_path / "samples.jsonl"
     samples.write_text(json.dumps({"task_id": "HumanEval/0", "completion": "    return False\n"}) + "\n")
     argv = {

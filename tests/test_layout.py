@@ -208,7 +208,7 @@ AG2_FREE = [
     f"{PKG}.data.export",
     f"{PKG}.data.benchmarks",
     f"{PKG}.data.reverify",
-    f"{PKG}.data.audit",
+    f"{PKG}.evaluate.audit",
     f"{PKG}.evaluate",
 ]
 
@@ -240,3 +240,40 @@ def test_the_sandbox_guest_side_needs_only_the_standard_library():
     from aiev_agents.sandbox.container import RUNNER_FILES
 
     assert sorted(RUNNER_FILES) == sorted(f"{name}.py" for name in names - {"__init__"})
+
+
+#: The flow, upstream first: a module never imports a package later in the flow. Records
+#: (``dialogue.transcript``, ``dialogue.seed``) and ``*.settings`` modules are shared data that
+#: any layer may import.
+FLOW = ["llm", "sandbox", "roles", "dialogue", "generate", "data", "evaluate", "stage", "cli"]
+SHARED_DATA = (f"{PKG}.dialogue.transcript", f"{PKG}.dialogue.seed")
+#: Upstream imports by design, each with its reason.
+ALLOWED_UPSTREAM = {
+    ("generate", "stage"): "a running job hosts the stage switch (splits, controller, summary in its report)",
+}
+
+
+def _area(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 and parts[1] in FLOW else None
+
+
+def test_dependencies_point_down_the_flow():
+    upstream = []
+    for source, targets in import_graph().items():
+        here = _area(source)
+        for target in targets:
+            there = _area(target)
+            if here is None or there is None or here == there or target == f"{PKG}.{there}":
+                continue
+            if target.endswith(".settings") or target.startswith(SHARED_DATA):
+                continue
+            if FLOW.index(there) > FLOW.index(here) and (here, there) not in ALLOWED_UPSTREAM:
+                upstream.append(f"{source} -> {target}")
+    assert not upstream, "imports against the flow:\n  " + "\n  ".join(sorted(upstream))
+
+
+def test_dialogue_never_imports_generate():
+    graph = import_graph()
+    dialogue = [name for name in graph if name.startswith(f"{PKG}.dialogue")]
+    assert not [(name, target) for name in dialogue for target in graph[name] if target.startswith(f"{PKG}.generate")]

@@ -94,3 +94,33 @@ def test_known_model_without_model_path_must_be_fetched_first(tmp_path: Path, mo
         LlamaCppClient({"model": MODEL})
     with pytest.raises(ModelUnavailable, match="no model_path"):
         LlamaCppClient({"model": "some-other-model"})
+
+
+def _alternate(path: Path, prefix_cache_mb: int) -> list[int]:
+    """Two roles take turns on one model; the prompt tokens served from cache, per call."""
+    client = LlamaCppClient({"model": MODEL, "model_path": str(path), "n_ctx": 2048, "max_tokens": 4,
+                             "temperature": 0.0, "prefix_cache_mb": prefix_cache_mb})  # fmt: skip
+    roles = {
+        "questioner": [{"role": "system", "content": "You write programming problems. " * 20}],
+        "programmer": [{"role": "system", "content": "You write Python programs with tests. " * 20}],
+    }
+    cached = []
+    for turn in range(2):
+        for conversation in roles.values():
+            conversation.append({"role": "user", "content": f"Turn {turn}: say OK."})
+            response = client.create({"messages": conversation})
+            conversation.append({"role": "assistant", "content": response.choices[0].message.content or ""})
+            details = response.usage.prompt_tokens_details
+            cached.append(details.cached_tokens)
+    clear_loaded_models()
+    return cached
+
+
+@pytest.mark.local_model
+def test_a_prefix_cache_spares_each_role_its_own_conversation(model_path: Path) -> None:
+    without = _alternate(model_path, prefix_cache_mb=0)
+    with_cache = _alternate(model_path, prefix_cache_mb=256)
+    # Second turns: without a cache only the chat template's first tokens are shared with the
+    # other role's conversation; with it, the role's whole previous prompt and reply are.
+    assert max(without[2:]) < 10
+    assert min(with_cache[2:]) > 100

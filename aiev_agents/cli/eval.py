@@ -94,7 +94,7 @@ def _add_audit(commands: Any) -> None:
 
 
 def _cmd_audit(args: argparse.Namespace) -> int:
-    from ..data.audit import AUDIT_JSON, AUDIT_MARKDOWN, audit, render_summary
+    from ..evaluate.audit import AUDIT_JSON, AUDIT_MARKDOWN, audit, render_summary
     from ..evaluate.execute import DEFAULT_TIMEOUT_S
 
     if args.timeout is not None and args.timeout <= 0:

@@ -1,7 +1,7 @@
 """Benchmark tasks as problem seeds (``aiev seeds benchmark``): a run of them can be audited.
 
 Each seed keeps its task's ``benchmark`` and ``task_id``; they travel into every record's
-``seed``, which is how :func:`~aiev_agents.data.audit.audit` finds the task again.
+``seed``, which is how :func:`~aiev_agents.evaluate.audit.audit` finds the task again.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ def benchmark_seeds(tasks: Iterable[BenchmarkTask]) -> list[dict[str, str]]:
 
     ``benchmark`` is the loader's name (``humaneval``, ``humaneval_plus`` or ``mbpp``); both
     ``benchmark`` and ``task_id`` travel into each record's ``seed``, which is how
-    :func:`~aiev_agents.data.audit.audit` finds the task again.
+    :func:`~aiev_agents.evaluate.audit.audit` finds the task again.
     """
     return [
         {"id": task.task_id, "problem": problem_statement(task), "benchmark": task.benchmark, "task_id": task.task_id}

@@ -16,11 +16,11 @@ from typing import Any
 
 from ..codeblocks import split_program
 from ..errors import ConfigError, DialogueAbandoned
-from ..generate.seeds import Seed
 from ..llm.ask import ask_agent, reply_text
 from ..roles.executor import ExecutorAgent, format_execution
 from ..roles.questioner import QuestionerAgent
 from .agent_info import model_error_message
+from .seed import Seed
 from .transcript import Execution, ExecutionResult, Turn
 from .verdict.checks import hidden_result
 from .verdict.hidden import hidden_program

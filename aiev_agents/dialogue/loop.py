@@ -17,11 +17,11 @@ from typing import Any
 from ..clock import utc_now
 from ..codeblocks import split_program
 from ..errors import ContextExceeded
-from ..generate.seeds import Seed
 from ..roles.executor import ExecutorAgent
 from ..roles.questioner import QuestionerAgent
 from .agent_info import agent_usage, model_name, usage_since
 from .conversation import Conversation
+from .seed import Seed
 from .transcript import ExecutionResult, Timings, Transcript, Turn, Usage
 from .verdict.program import judge_round, packages_installed
 from .verdict.settings import VerdictSettings

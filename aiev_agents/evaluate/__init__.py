@@ -8,7 +8,9 @@ The steps are modules of their own, each usable alone (as in evalplus):
 * execute: :func:`checker_for` → a checker that runs one candidate in a sandbox;
 * score: :func:`pass_at_k` (the unbiased estimator).
 
-:class:`Evaluation` ties them together for ``aiev eval``. Nothing here imports AG2 except
+:class:`Evaluation` ties them together for ``aiev eval``; :mod:`.audit` uses the same checkers
+to measure a generate run's ``verified`` against ground truth (``aiev audit``). Nothing here
+imports AG2 except
 :class:`~aiev_agents.evaluate.model.ModelCandidates` (imported on use).
 """
 

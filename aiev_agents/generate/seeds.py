@@ -10,51 +10,14 @@ import itertools
 import json
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+from pydantic import ValidationError
 
+from ..dialogue.seed import Seed, first_validation_message
 from ..errors import SeedError
 
-
-class Seed(BaseModel):
-    """One seed. Extra keys (source, license, ...) travel into the record unchanged."""
-
-    model_config = ConfigDict(extra="allow")
-
-    id: str
-    snippet: str | None = None
-    problem: str | None = None
-
-    @field_validator("id", mode="before")
-    @classmethod
-    def _id_as_text(cls, value: Any) -> Any:
-        if isinstance(value, bool) or not isinstance(value, (str, int)):
-            raise ValueError("`id` must be a string or an integer")
-        text = str(value).strip()
-        if not text:
-            raise ValueError("`id` must not be empty")
-        return text
-
-    @model_validator(mode="after")
-    def _exactly_one_source(self) -> Seed:
-        has_snippet = bool(self.snippet and self.snippet.strip())
-        has_problem = bool(self.problem and self.problem.strip())
-        if has_snippet == has_problem:
-            raise ValueError("give exactly one of `snippet` (code) or `problem` (a ready statement)")
-        return self
-
-    @classmethod
-    def coerce(cls, seed: Seed | dict[str, Any] | str) -> Seed:
-        """A seed from a Seed, a seeds-file dict, or a bare problem statement."""
-        if isinstance(seed, Seed):
-            return seed
-        if isinstance(seed, str):
-            return cls(id="seed", problem=seed)
-        try:
-            return cls.model_validate(seed)
-        except ValidationError as exc:
-            raise SeedError(f"invalid seed: {_first_message(exc)}") from exc
+__all__ = ["Seed", "read_seed_files", "read_seeds"]
 
 
 def read_seeds(
@@ -113,11 +76,4 @@ def _parse_line(line: str) -> Seed:
     try:
         return Seed.model_validate(data)
     except ValidationError as exc:
-        raise SeedError(_first_message(exc)) from exc
-
-
-def _first_message(exc: ValidationError) -> str:
-    error = exc.errors()[0]
-    key = ".".join(str(part) for part in error["loc"])
-    message = error["msg"].removeprefix("Value error, ")
-    return f"`{key}`: {message}" if key else message
+        raise SeedError(first_validation_message(exc)) from exc

@@ -31,16 +31,16 @@ from typing import Any, Literal
 
 from ..atomic import write_output
 from ..clock import utc_now
+from ..data.benchmark_seeds import benchmark_seeds, write_benchmark_seeds
+from ..data.benchmarks import BenchmarkTask
 from ..errors import DatasetError
-from ..evaluate.evaluation import LoadedBenchmark, load_tasks
-from ..evaluate.execute import DEFAULT_TIMEOUT_S, Checker, checker_for, eval_sandbox_settings
-from ..evaluate.humaneval_plus import default_oracle_cache_dir
 from ..jsonl import numbered_records
 from ..sandbox.guest.testcode import solution_only
 from ..sandbox.settings import SandboxSettings
 from .audit_report import render_markdown, render_summary, summarize
-from .benchmark_seeds import benchmark_seeds, write_benchmark_seeds
-from .benchmarks import BenchmarkTask
+from .evaluation import LoadedBenchmark, load_tasks
+from .execute import DEFAULT_TIMEOUT_S, Checker, checker_for, eval_sandbox_settings
+from .humaneval_plus import default_oracle_cache_dir
 
 __all__ = [
     "AUDIT_JSON",
