@@ -126,8 +126,20 @@ def fence_label(word: str) -> str:
     return word.strip().lower().lstrip("{.").rstrip("}")
 
 
-def fences(text: str, *, any_indent: bool = False) -> list[tuple[str, str]]:
-    """(first word of the info string, ``""`` if none; code) of each fence of a markdown text.
+@dataclass(frozen=True)
+class Fence:
+    """One fenced block: the first word of its info string (``""`` if none), its code, and the
+    indexes of its opening and closing lines in ``text.splitlines()`` (the last line of the
+    text when it is not closed)."""
+
+    label: str
+    code: str
+    first: int
+    last: int
+
+
+def fenced(text: str, *, any_indent: bool = False) -> list[Fence]:
+    """Each fence of a markdown text, in order.
 
     Backtick and tilde fences are recognised; an unclosed fence runs to the end of the text,
     as in CommonMark. A fence opens indented by at most three spaces (CommonMark), or, with
@@ -135,7 +147,7 @@ def fences(text: str, *, any_indent: bool = False) -> list[tuple[str, str]]:
     by the fence's indentation.
     """
     rule = _ANY_INDENT if any_indent else _COMMONMARK
-    found: list[tuple[str, str]] = []
+    found: list[Fence] = []
     lines = text.splitlines()
     i = 0
     while i < len(lines):
@@ -143,10 +155,16 @@ def fences(text: str, *, any_indent: bool = False) -> list[tuple[str, str]]:
         if match is None or (match["fence"][0] == "`" and "`" in match["info"]):
             i += 1
             continue
-        code, i = _read_fence(lines, i + 1, match["fence"], len(match["indent"]), rule)
+        code, after = _read_fence(lines, i + 1, match["fence"], len(match["indent"]), rule)
         words = match["info"].split()
-        found.append((words[0] if words else "", code))
+        found.append(Fence(words[0] if words else "", code, i, min(after - 1, len(lines) - 1)))
+        i = after
     return found
+
+
+def fences(text: str, *, any_indent: bool = False) -> list[tuple[str, str]]:
+    """(label, code) of each fence of a markdown text (:func:`fenced`)."""
+    return [(fence.label, fence.code) for fence in fenced(text, any_indent=any_indent)]
 
 
 def parse_blocks(text: str) -> list[Block]:

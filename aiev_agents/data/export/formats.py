@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ...codeblocks import classify, split_program
+from ...codeblocks import classify, fenced, split_program
 from ...dialogue.transcript import Transcript, Turn
 
 ExportFormat = Literal["openai", "sharegpt", "alpaca", "hf", "autocoder"]
@@ -28,7 +28,6 @@ RUN_START = "<API_RUN_START>"
 RUN_STOP = "<API_RUN_STOP>"
 
 _SHAREGPT_FROM = {"system": "system", "user": "human", "assistant": "gpt"}
-_FENCE_OPEN = re.compile(r"^ {0,3}(?P<fence>`{3,}|~{3,})\s*(?P<info>[^`]*?)\s*$")
 _BLANK_RUN = re.compile(r"\n{3,}")
 
 
@@ -198,7 +197,7 @@ def wrap_runnable(answer: str) -> str:
     runnable code is returned unchanged.
     """
     program = split_program(answer)
-    spans = _runnable_spans(answer.splitlines())
+    spans = _runnable_spans(answer)
     if not spans or not program.python.strip():
         return answer
     calls = []
@@ -214,25 +213,9 @@ def wrap_runnable(answer: str) -> str:
     return "\n".join(piece for piece in pieces if piece) + "\n"
 
 
-def _runnable_spans(lines: list[str]) -> list[tuple[int, int]]:
+def _runnable_spans(answer: str) -> list[tuple[int, int]]:
     """``(first, last)`` line indexes of each fenced block that is Python or shell."""
-    spans = []
-    i = 0
-    while i < len(lines):
-        match = _FENCE_OPEN.match(lines[i])
-        if match is None:
-            i += 1
-            continue
-        fence = match["fence"]
-        closing = re.compile(rf"^ {{0,3}}{re.escape(fence[0])}{{{len(fence)},}}\s*$")
-        end = i + 1
-        while end < len(lines) and not closing.match(lines[end]):
-            end += 1
-        label = match["info"].split()[0] if match["info"].split() else ""
-        if classify(label, "\n".join(lines[i + 1 : end]) + "\n") is not None:
-            spans.append((i, min(end, len(lines) - 1)))
-        i = end + 1
-    return spans
+    return [(fence.first, fence.last) for fence in fenced(answer) if classify(fence.label, fence.code) is not None]
 
 
 def _outside(lines: list[str], spans: list[tuple[int, int]]) -> list[str]:
