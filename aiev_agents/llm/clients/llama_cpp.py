@@ -84,6 +84,7 @@ class _LoadKey:
     n_batch: int
     n_gpu_layers: int
     prefix_cache_mb: int = 0
+    prompt_lookup: int = 0
 
 
 @dataclass
@@ -133,12 +134,18 @@ def _load_key(config: Mapping[str, Any]) -> _LoadKey:
         n_batch=int(config.get("n_batch") or DEFAULT_N_BATCH),
         n_gpu_layers=int(config.get("n_gpu_layers") or 0),
         prefix_cache_mb=int(config.get("prefix_cache_mb") or 0),
+        prompt_lookup=int(config.get("prompt_lookup") or 0),
     )
 
 
 def _load(key: _LoadKey) -> _LoadedModel:
     llama_cpp = _import_llama_cpp()
     logger.info("Loading %s (n_ctx=%d, n_threads=%d)", key.model_path, key.n_ctx, key.n_threads)
+    draft = None
+    if key.prompt_lookup > 0:
+        from llama_cpp.llama_speculative import LlamaPromptLookupDecoding
+
+        draft = LlamaPromptLookupDecoding(num_pred_tokens=key.prompt_lookup)
     try:
         llama = llama_cpp.Llama(
             model_path=key.model_path,
@@ -146,6 +153,7 @@ def _load(key: _LoadKey) -> _LoadedModel:
             n_threads=key.n_threads,
             n_batch=key.n_batch,
             n_gpu_layers=key.n_gpu_layers,
+            draft_model=draft,
             verbose=False,
         )
     except ValueError as exc:
@@ -273,7 +281,9 @@ class LlamaCppClient:
     ``model_path`` may be omitted once ``aiev models fetch`` has run), ``model_path``,
     ``n_ctx`` (default 4096), ``n_threads`` (default ``os.cpu_count()``), ``n_batch``
     (default 512), ``n_gpu_layers`` (default 0), ``prefix_cache_mb`` (default 0: no prefix
-    cache; see the module's docstring), and the generation defaults
+    cache; see the module's docstring), ``prompt_lookup`` (default 0: off; N drafts up to N
+    tokens by prompt lookup, llama-cpp-python's ``LlamaPromptLookupDecoding``: a repaired program
+    repeats most of the previous one, which is in the prompt), and the generation defaults
     ``temperature``, ``max_tokens`` (default 1024), ``seed``, ``top_p``, ``top_k``,
     ``min_p``, ``stop``, ``repeat_penalty``, ``presence_penalty``, ``frequency_penalty``.
     Tool and function calling are not supported: ``tools`` in a request are ignored.

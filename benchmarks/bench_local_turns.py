@@ -1,13 +1,16 @@
-"""Prompt tokens evaluated and seconds per call when two roles take turns on one local model.
+"""A dialogue's model calls on one local model: prefix cache and prompt-lookup decoding.
 
 A dialogue's questioner and programmer share one llama.cpp model; each call's prompt is its
 own role's growing conversation, so without a prefix cache llama.cpp evaluates the whole prompt
-every time (it keeps only the last sequence, the other role's). This replays the calls of a
-three-round dialogue (proposal, program, feedback, fix, feedback, fix) with the shipped prompts,
-once without and once with ``prefix_cache_mb``, same model, same seed, temperature 0, and prints
-per call and in total: prompt tokens, tokens evaluated, seconds.
+every time (it keeps only the last sequence, the other role's). A repaired program repeats most
+of the previous one, which prompt-lookup decoding can draft from the prompt. This replays the
+calls of a three-round dialogue (proposal, program, feedback, fix, feedback, fix) with the
+shipped prompts, same model, seed and temperature 0, once per variant: no cache, ``prefix_cache_mb``,
+and the cache with ``prompt_lookup``. Printed per call and in total: prompt tokens, tokens
+evaluated, tokens generated, seconds; then generated tokens/s on first turns and on repair turns.
 
-    python benchmarks/bench_prefix_cache.py [--model qwen2.5-coder-0.5b-instruct-q4_k_m] [--cache-mb 1024]
+    python benchmarks/bench_local_turns.py [--model qwen2.5-coder-0.5b-instruct-q4_k_m] [--cache-mb 1024]
+        [--lookup 10]
 
 Run it alone: llama.cpp on a busy CPU is several times slower.
 """
@@ -74,11 +77,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--model", default="qwen2.5-coder-0.5b-instruct-q4_k_m")
     parser.add_argument("--cache-mb", type=int, default=1024)
     parser.add_argument("--n-ctx", type=int, default=8192)
+    parser.add_argument("--lookup", type=int, default=10, help="prompt_lookup: tokens drafted per step")
     args = parser.parse_args(argv)
     results = {}
-    for name, cache_mb in (("no cache", 0), (f"cache {args.cache_mb} MB", args.cache_mb)):
+    variants = (("no cache", 0, 0), ("prefix cache", args.cache_mb, 0), ("cache + lookup", args.cache_mb, args.lookup))
+    for name, cache_mb, lookup in variants:
         clear_loaded_models()
-        client = LlamaCppClient({"model": args.model, "n_ctx": args.n_ctx, "prefix_cache_mb": cache_mb})
+        client = LlamaCppClient(
+            {"model": args.model, "n_ctx": args.n_ctx, "prefix_cache_mb": cache_mb, "prompt_lookup": lookup}
+        )
         results[name] = dialogue_calls(client)
     print(f"{'call':<16}" + "".join(f"{name:>36}" for name in results))
     print(f"{'':<16}" + f"{'prompt  evaluated  gen  seconds':>36}" * len(results))
@@ -95,6 +102,17 @@ def main(argv: list[str] | None = None) -> None:
         f"{sum(r['generated'] for r in rows):>5} {sum(r['seconds'] for r in rows):>8.1f}".rjust(36)
         for rows in results.values()
     ))  # fmt: skip
+
+    print()
+    for name, rows in results.items():
+        first = [r for r in rows if r["role"] == "programmer"][:1]
+        repairs = [r for r in rows if r["role"] == "programmer"][1:]
+        print(f"{name}: generated tokens/s, first program {speed(first):.1f}, repairs {speed(repairs):.1f}")
+
+
+def speed(rows: list[dict[str, Any]]) -> float:
+    seconds = sum(r["seconds"] for r in rows)
+    return sum(r["generated"] for r in rows) / seconds if seconds else 0.0
 
 
 if __name__ == "__main__":
