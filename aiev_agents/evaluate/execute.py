@@ -64,9 +64,11 @@ class Verdict:
 
 
 def eval_sandbox_settings(settings: SandboxSettings, timeout_s: float = DEFAULT_TIMEOUT_S) -> SandboxSettings:
-    """``settings`` for scoring: no network, ``timeout_s`` per program, room for expected outputs."""
+    """``settings`` for scoring: no network, ``timeout_s`` per program, room for expected outputs,
+    and assertions that fail as under plain Python (scoring reads no message)."""
     return settings.model_copy(
         update={
+            "explain_assertions": False,
             "timeout_s": timeout_s,
             "network": "none",
             "output_limit_bytes": max(settings.output_limit_bytes, EVAL_OUTPUT_LIMIT_BYTES),
