@@ -154,6 +154,7 @@ def _load(key: _LoadKey) -> _LoadedModel:
             n_batch=key.n_batch,
             n_gpu_layers=key.n_gpu_layers,
             draft_model=draft,
+            logits_all=draft is not None,  # drafted tokens are checked against every position's logits
             verbose=False,
         )
     except ValueError as exc:
