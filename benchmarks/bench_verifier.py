@@ -179,8 +179,14 @@ def score(rule: Rule, samples: Sequence[Measured]) -> dict[str, Any]:
         "precision": round(hits / len(verified), 3) if verified else None,
         "recall": round(hits / correct, 3) if correct else None,
         "false_verified_rate": round(false / wrong, 3) if wrong else None,
+        "f_half": f_half(hits / len(verified), hits / correct) if verified and correct else None,
         "ms_per_sample": round(1000 * statistics.mean(seconds), 1) if seconds else None,
     }
+
+
+def f_half(precision: float, recall: float) -> float:
+    """F0.5: precision weighs twice recall (a wrong sample costs more than a lost one)."""
+    return round(1.25 * precision * recall / (0.25 * precision + recall), 3) if precision + recall else 0.0
 
 
 def table(results: list[dict[str, Any]], samples: Sequence[Measured]) -> str:
@@ -188,12 +194,12 @@ def table(results: list[dict[str, Any]], samples: Sequence[Measured]) -> str:
     head = (
         f"{len(samples)} programs: {correct} correct, {len(samples) - correct} wrong "
         "(ground truth: the benchmark's own tests)\n\n"
-        "| rule | verified | precision | recall | false-verified rate | sandbox ms/sample |\n"
-        "|---|---:|---:|---:|---:|---:|\n"
+        "| rule | verified | precision | recall | false-verified rate | F0.5 | sandbox ms/sample |\n"
+        "|---|---:|---:|---:|---:|---:|---:|\n"
     )
     rows = [
         f"| {r['rule']} | {r['verified']} | {r['precision']} | {r['recall']} | {r['false_verified_rate']} "
-        f"| {r['ms_per_sample']} |"
+        f"| {r['f_half']} | {r['ms_per_sample']} |"
         for r in results
     ]
     return head + "\n".join(rows) + "\n"
