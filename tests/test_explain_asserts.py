@@ -144,3 +144,15 @@ def test_in_the_sandbox_the_setting_switches_it(sandbox_settings):
         with DockerSandbox(settings) as sandbox:
             result = sandbox.run(program)
         assert (result.status, result.output.splitlines()[-1]) == ("fail", last_line)
+
+
+def test_big_values_are_shown_cut_while_shown(tmp_path):
+    tests = """\
+    big = list(range(10**6))
+    assert big == [clamp(-2, -5, 3)]
+    """
+    code, output = run(tmp_path, tests)
+    message = output.splitlines()[-1]
+    assert code == 1
+    assert message.startswith("AssertionError: big == [clamp(-2, -5, 3)] is false: big is [0, 1, 2,")
+    assert message.endswith("28, 29, ...], [clamp(-2, -5, 3)] is [-2]") and len(message) < 300

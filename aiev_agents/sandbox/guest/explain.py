@@ -16,10 +16,36 @@ Standard library only; runs on Python 3.8 and later.
 """
 
 import ast
+import reprlib
 
 EXPLAIN_NAME = "__aiev_explain__"
 TEMP_PREFIX = "__aiev_v"
 REPR_LIMIT = 300
+
+
+class _BoundedRepr(reprlib.Repr):
+    """A ``repr`` whose cost is bounded too: big containers and numbers are cut while shown."""
+
+    def repr_instance(self, obj, level):
+        try:
+            text = repr(obj)
+        except Exception:  # noqa: BLE001 - a broken __repr__ must not hide the failure
+            return "<" + type(obj).__name__ + " object>"
+        return text if len(text) <= self.maxother else text[: self.maxother - 3] + "..."
+
+
+def _bounded_repr():
+    bounded = _BoundedRepr()
+    bounded.maxlevel = 4
+    bounded.maxlist = bounded.maxtuple = bounded.maxset = bounded.maxfrozenset = bounded.maxdeque = 30
+    bounded.maxarray = 30
+    bounded.maxdict = 20
+    bounded.maxstring = bounded.maxother = REPR_LIMIT
+    bounded.maxlong = 100
+    return bounded
+
+
+_REPR = _bounded_repr()
 
 _OPS = {
     ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=",
@@ -96,10 +122,13 @@ def _is_literal(expr):
 
 
 def show(value):
-    """``repr(value)``, cut to ``REPR_LIMIT`` characters; never raises."""
+    """``repr(value)``, cut to ``REPR_LIMIT`` characters; never raises.
+
+    Built-in containers, strings and numbers are cut while shown (a million-item list costs
+    30 items), so a test that catches many failed asserts stays fast."""
     try:
-        text = repr(value)
-    except Exception:  # noqa: BLE001 - a broken __repr__ must not hide the failure
+        text = _REPR.repr(value)
+    except Exception:  # noqa: BLE001 - a container whose items break their __repr__
         text = "<" + type(value).__name__ + " object>"
     return text if len(text) <= REPR_LIMIT else text[: REPR_LIMIT - 3] + "..."
 
