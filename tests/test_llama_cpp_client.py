@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from aiev_agents import activity
 from aiev_agents.errors import ModelUnavailable
 from aiev_agents.llm.clients import LlamaCppClient, clear_loaded_models, get_shared_llama
 from aiev_agents.llm.models import cached_model_path
@@ -71,6 +72,26 @@ def test_agent_replies_and_reports_free_usage(model_path: Path) -> None:
     tokens = usage[MODEL]
     assert tokens["prompt_tokens"] > 0 and tokens["completion_tokens"] > 0
     assert tokens["total_tokens"] == tokens["prompt_tokens"] + tokens["completion_tokens"]
+
+
+@pytest.mark.local_model
+def test_a_listener_sees_each_generated_token_of_the_step_and_the_reply_is_unchanged(model_path: Path) -> None:
+    agent = _agent("programmer", model_path, max_tokens=12)
+    request = [{"role": "user", "content": "Count from 1 to 20, separated by spaces."}]
+    unwatched = agent.generate_reply(messages=request)
+
+    events: list[activity.ActivityEvent] = []
+    with activity.listen(events.append), activity.step("seed-1", 2, "programmer"):
+        watched = agent.generate_reply(messages=request)
+
+    assert watched == unwatched  # counting leaves the logits, and so the greedy reply, as they are
+    counts = [e.tokens for e in events if e.kind == "tokens"]
+    completion = agent.client.total_usage_summary[MODEL]["completion_tokens"] // 2
+    assert counts == list(range(1, completion + 1))
+    assert {(e.step.dialogue, e.step.round, e.step.role) for e in events} == {("seed-1", 2, "programmer")}
+    finished = events[-1]
+    assert (finished.kind, finished.tokens) == ("finished", completion)
+    assert finished.tokens_per_s is not None and finished.tokens_per_s > 0
 
 
 @pytest.mark.local_model

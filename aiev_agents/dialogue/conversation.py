@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
+from .. import activity
 from ..codeblocks import split_program
 from ..errors import ConfigError, DialogueAbandoned
 from ..llm.ask import ask_agent, reply_text
@@ -60,6 +61,7 @@ class Conversation:
         self.executions: list[Execution] = []
         self.model_s = 0.0
         self.execution_s = 0.0
+        self.round = 0  # 0 while the problem and hidden tests are written
         self.last_answer = ""
         self.last_program = ""
         self.last_call_id: str | None = None
@@ -79,6 +81,7 @@ class Conversation:
         self.programmer_view.append({"role": "user", "content": task})
         self._write_hidden_tests(problem)
         for round_no in range(1, max_rounds + 1):
+            self.round = round_no
             execution = self._program_and_run(round_no)
             if round_passed(execution, execution.hidden_tests) or round_no == max_rounds:
                 break
@@ -126,7 +129,8 @@ class Conversation:
             return {"status": "rejected", "reason": reason}, ""
         started = time.perf_counter()
         self.check_cancelled()
-        run = self.executor.run_aside(combined, packages_installed(self.executions, program.packages))
+        with activity.step(self.seed.id, self.round, self.executor.name, "run"):
+            run = self.executor.run_aside(combined, packages_installed(self.executions, program.packages))
         self.execution_s += time.perf_counter() - started
         result = hidden_result(run)
         verdict = "passed" if run.passed else f"failed ({run.status})"
@@ -160,7 +164,8 @@ class Conversation:
         self.executor.last_execution = None
         started = time.perf_counter()
         self.check_cancelled()
-        reply = self.executor.generate_reply(messages=[{"role": "user", "content": answer}])
+        with activity.step(self.seed.id, self.round, self.executor.name, "run"):
+            reply = self.executor.generate_reply(messages=[{"role": "user", "content": answer}])
         self.execution_s += time.perf_counter() - started
         report = reply_text(reply)
         execution = self.executor.last_execution
@@ -193,7 +198,7 @@ class Conversation:
 
     def _ask(self, agent: Any, messages: list[Message]) -> str:
         self.check_cancelled()
-        with self.model_gate(agent):
+        with self.model_gate(agent), activity.step(self.seed.id, self.round, agent.name):
             started = time.perf_counter()
             try:
                 self.check_cancelled()  # the gate may have kept this call waiting

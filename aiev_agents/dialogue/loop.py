@@ -14,6 +14,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
+from .. import activity
 from ..clock import utc_now
 from ..codeblocks import split_program
 from ..errors import ContextExceeded
@@ -134,6 +135,10 @@ def _run_and_judge(dialogue: Conversation, rounds_limit: int, settings: VerdictS
     return _Outcome(problem, verified, status, checks, final.python, packages)
 
 
+#: The step name of the checks after the last round (mutants, coverage), as progress shows it.
+VERDICT_STEP = "verdict checks"
+
+
 def _verdict(
     dialogue: Conversation, program: str, packages: list[str], settings: VerdictSettings
 ) -> tuple[bool, str, dict[str, Any]]:
@@ -146,7 +151,8 @@ def _verdict(
         return dialogue.executor.run_aside(code, packages, **options)
 
     try:
-        return judge_round(run_aside, program, last, settings, last.hidden_tests, dialogue.hidden_tests)
+        with activity.step(dialogue.seed.id, last.round, VERDICT_STEP, "checks"):
+            return judge_round(run_aside, program, last, settings, last.hidden_tests, dialogue.hidden_tests)
     finally:
         dialogue.execution_s += time.perf_counter() - started
 

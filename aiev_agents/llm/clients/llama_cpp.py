@@ -34,6 +34,7 @@ tokens were not evaluated.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import re
@@ -47,6 +48,7 @@ from openai.types.chat import ChatCompletion, ChatCompletionMessage
 from openai.types.chat.chat_completion import Choice
 from openai.types.completion_usage import CompletionUsage, PromptTokensDetails
 
+from aiev_agents import activity
 from aiev_agents.errors import ContextExceeded, ModelUnavailable, is_context_overflow
 from aiev_agents.llm.models import KNOWN_MODELS, resolve_model_path
 
@@ -211,6 +213,19 @@ def clear_loaded_models() -> None:
         _LOADED.clear()
 
 
+def _token_counter() -> Any:
+    """A logits processor that leaves the logits as they are and reports each new token."""
+    from llama_cpp import LogitsProcessorList
+
+    generated = itertools.count(1)
+
+    def count(input_ids: Any, scores: Any) -> Any:
+        activity.tokens(next(generated))
+        return scores
+
+    return LogitsProcessorList([count])
+
+
 def _text(content: Any) -> str:
     if content is None:
         return ""
@@ -337,6 +352,8 @@ class LlamaCppClient:
         try:
             with self._loaded.lock:
                 _evaluated_prompt_tokens(llama, reset=True)
+                if activity.watched():
+                    generation["logits_processor"] = _token_counter()
                 result = llama.create_chat_completion(messages=messages, **generation)
                 evaluated = _evaluated_prompt_tokens(llama)
         except ValueError as exc:
