@@ -6,6 +6,7 @@ Run ``aiev models fetch qwen2.5-coder-0.5b-instruct-q4_k_m`` first; otherwise th
 from __future__ import annotations
 
 import importlib.util
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 import pytest
 
 from aiev_agents import activity
-from aiev_agents.errors import ModelUnavailable
+from aiev_agents.errors import ContextExceeded, ModelUnavailable
 from aiev_agents.llm.clients import LlamaCppClient, clear_loaded_models, get_shared_llama
 from aiev_agents.llm.models import cached_model_path
 
@@ -117,10 +118,10 @@ def test_known_model_without_model_path_must_be_fetched_first(tmp_path: Path, mo
         LlamaCppClient({"model": "some-other-model"})
 
 
-def _alternate(path: Path, prefix_cache_mb: int) -> list[int]:
+def _alternate(path: Path, **load: int) -> list[int]:
     """Two roles take turns on one model; the prompt tokens served from cache, per call."""
     client = LlamaCppClient({"model": MODEL, "model_path": str(path), "n_ctx": 2048, "max_tokens": 4,
-                             "temperature": 0.0, "prefix_cache_mb": prefix_cache_mb})  # fmt: skip
+                             "temperature": 0.0, **load})  # fmt: skip
     roles = {
         "questioner": [{"role": "system", "content": "You write programming problems. " * 20}],
         "programmer": [{"role": "system", "content": "You write Python programs with tests. " * 20}],
@@ -141,7 +142,46 @@ def _alternate(path: Path, prefix_cache_mb: int) -> list[int]:
 def test_a_prefix_cache_spares_each_role_its_own_conversation(model_path: Path) -> None:
     without = _alternate(model_path, prefix_cache_mb=0)
     with_cache = _alternate(model_path, prefix_cache_mb=256)
+    with_slots = _alternate(model_path, parallel=2)
     # Second turns: without a cache only the chat template's first tokens are shared with the
-    # other role's conversation; with it, the role's whole previous prompt and reply are.
+    # other role's conversation; with it (or a slot of its own), the role's whole previous
+    # prompt and reply are.
     assert max(without[2:]) < 10
     assert min(with_cache[2:]) > 100
+    assert min(with_slots[2:]) > 100
+
+
+@pytest.mark.local_model
+def test_parallel_slots_answer_concurrent_callers_each_in_its_own_step(model_path: Path) -> None:
+    config = {"model": MODEL, "model_path": str(model_path), "n_ctx": 1024, "max_tokens": 8, "temperature": 0.0,
+              "parallel": 3}  # fmt: skip
+    clients = [LlamaCppClient(config) for _ in range(3)]
+    assert len({id(client.llama) for client in clients}) == 1
+    events: list[activity.ActivityEvent] = []
+    answers: dict[int, Any] = {}
+
+    def ask(index: int) -> None:
+        with activity.step(f"d{index}", 1, "programmer"):
+            request = [{"role": "user", "content": f"Reply with the number {index} and nothing else."}]
+            answers[index] = clients[index].create({"messages": request})
+
+    with activity.listen(events.append):
+        threads = [threading.Thread(target=ask, args=(index,)) for index in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    for index, response in answers.items():
+        assert str(index) in (response.choices[0].message.content or "")
+        usage = response.usage
+        assert usage.total_tokens == usage.prompt_tokens + usage.completion_tokens and usage.completion_tokens > 0
+        ticks = [e.tokens for e in events if e.kind == "tokens" and e.step.dialogue == f"d{index}"]
+        assert ticks == list(range(1, usage.completion_tokens + 1))  # each caller sees its own tokens
+
+
+@pytest.mark.local_model
+def test_a_prompt_over_a_slots_context_is_a_context_overflow(model_path: Path) -> None:
+    client = LlamaCppClient({"model": MODEL, "model_path": str(model_path), "n_ctx": 64, "parallel": 2})
+    with pytest.raises(ContextExceeded, match=r"over its context window \(n_ctx=64\)"):
+        client.create({"messages": [{"role": "user", "content": "word " * 200}]})

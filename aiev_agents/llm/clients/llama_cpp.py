@@ -50,6 +50,7 @@ from openai.types.completion_usage import CompletionUsage, PromptTokensDetails
 
 from aiev_agents import activity
 from aiev_agents.errors import ContextExceeded, ModelUnavailable, is_context_overflow
+from aiev_agents.llm.clients.llama_batch import BatchedLlama
 from aiev_agents.llm.models import KNOWN_MODELS, resolve_model_path
 
 logger = logging.getLogger(__name__)
@@ -87,12 +88,14 @@ class _LoadKey:
     n_gpu_layers: int
     prefix_cache_mb: int = 0
     prompt_lookup: int = 0
+    parallel: int = 1
 
 
 @dataclass
 class _LoadedModel:
     llama: Any
     lock: threading.Lock
+    batched: BatchedLlama | None = None
 
 
 _LOADED: dict[_LoadKey, _LoadedModel] = {}
@@ -137,6 +140,7 @@ def _load_key(config: Mapping[str, Any]) -> _LoadKey:
         n_gpu_layers=int(config.get("n_gpu_layers") or 0),
         prefix_cache_mb=int(config.get("prefix_cache_mb") or 0),
         prompt_lookup=int(config.get("prompt_lookup") or 0),
+        parallel=int(config.get("parallel") or 1),
     )
 
 
@@ -164,6 +168,12 @@ def _load(key: _LoadKey) -> _LoadedModel:
             f"llama.cpp could not load {key.model_path} ({exc}); the file may be corrupt or "
             "not a GGUF model: fetch it again with `aiev models fetch NAME`."
         ) from exc
+    if key.parallel > 1:
+        batched = BatchedLlama(
+            llama, slots=key.parallel, n_ctx=key.n_ctx, n_batch=key.n_batch, n_threads=key.n_threads,
+            label=Path(key.model_path).stem,
+        )  # fmt: skip
+        return _LoadedModel(llama=llama, lock=threading.Lock(), batched=batched)
     if key.prefix_cache_mb > 0:
         llama.set_cache(llama_cpp.LlamaRAMCache(capacity_bytes=key.prefix_cache_mb * 2**20))
     return _LoadedModel(llama=llama, lock=threading.Lock())
@@ -208,8 +218,12 @@ def get_shared_llama(config: Mapping[str, Any]) -> Any:
 
 
 def clear_loaded_models() -> None:
-    """Forget (and free) every shared model; clients created before keep theirs alive."""
+    """Forget (and free) every shared model; clients created before keep theirs alive (a batched
+    model's decoding thread stops: its clients cannot generate any more)."""
     with _LOADED_LOCK:
+        for loaded in _LOADED.values():
+            if loaded.batched is not None:
+                loaded.batched.close()
         _LOADED.clear()
 
 
@@ -349,6 +363,9 @@ class LlamaCppClient:
         generation = {**self._defaults, **overrides}
         messages = _to_llama_messages(params.get("messages") or [])
         llama = self._loaded.llama
+        if self._loaded.batched is not None:
+            result = self._loaded.batched.chat(messages, generation)
+            return _to_chat_completion(result, self._label, result["usage"]["evaluated_tokens"])
         try:
             with self._loaded.lock:
                 _evaluated_prompt_tokens(llama, reset=True)
