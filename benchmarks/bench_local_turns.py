@@ -6,8 +6,9 @@ every time (it keeps only the last sequence, the other role's). A repaired progr
 of the previous one, which prompt-lookup decoding can draft from the prompt. This replays the
 calls of a three-round dialogue (proposal, program, feedback, fix, feedback, fix) with the
 shipped prompts, same model, seed and temperature 0, once per variant: no cache, ``prefix_cache_mb``,
-and the cache with ``prompt_lookup``. Printed per call and in total: prompt tokens, tokens
-evaluated, tokens generated, seconds; then generated tokens/s on first turns and on repair turns.
+the cache with ``prompt_lookup``, and two ``parallel`` slots (each role's conversation in its
+own). Printed per call and in total: prompt tokens, tokens evaluated, tokens generated,
+seconds; then generated tokens/s on first turns and on repair turns.
 
     python benchmarks/bench_local_turns.py [--model qwen2.5-coder-0.5b-instruct-q4_k_m] [--cache-mb 1024]
         [--lookup 10]
@@ -80,12 +81,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--lookup", type=int, default=10, help="prompt_lookup: tokens drafted per step")
     args = parser.parse_args(argv)
     results = {}
-    variants = (("no cache", 0, 0), ("prefix cache", args.cache_mb, 0), ("cache + lookup", args.cache_mb, args.lookup))
-    for name, cache_mb, lookup in variants:
+    variants = (
+        ("no cache", {}),
+        ("prefix cache", {"prefix_cache_mb": args.cache_mb}),
+        ("cache + lookup", {"prefix_cache_mb": args.cache_mb, "prompt_lookup": args.lookup}),
+        ("2 slots", {"parallel": 2}),
+    )
+    for name, load in variants:
         clear_loaded_models()
-        client = LlamaCppClient(
-            {"model": args.model, "n_ctx": args.n_ctx, "prefix_cache_mb": cache_mb, "prompt_lookup": lookup}
-        )
+        client = LlamaCppClient({"model": args.model, "n_ctx": args.n_ctx, **load})
         results[name] = dialogue_calls(client)
     print(f"{'call':<16}" + "".join(f"{name:>36}" for name in results))
     print(f"{'':<16}" + f"{'prompt  evaluated  gen  seconds':>36}" * len(results))

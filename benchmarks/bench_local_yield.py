@@ -18,9 +18,17 @@ Variants:
   shipped before these improvements);
 * ``explain``: + a failed assert says what it compared (``sandbox.explain_assertions``);
 * ``pointer``: + the questioner's feedback starts from the failing check and asks which side
-  of it is wrong (``roles.questioner.options.point_at_check``).
+  of it is wrong (``roles.questioner.options.point_at_check``);
+* ``slots``: + each role's conversation kept in a llama.cpp slot of its own (``parallel: 2``)
+  instead of the RAM prefix cache (``prefix_cache_mb: 1024``, the rows above);
+* ``lock-w2``: ``pointer`` with 2 workers taking turns on the model (one sequence at a time);
+* ``slots-w2``, ``slots-w4``: 2 and 4 workers decoded in one batch (``parallel``: 2 slots per
+  worker).
 
-    python benchmarks/bench_local_yield.py [--model M] [--limit N] [--variants baseline explain pointer]
+Besides the table's other columns, ``gen tok/s`` is the generated tokens of all dialogues per
+second of the run's wall clock (aggregate over workers).
+
+    python benchmarks/bench_local_yield.py [--model M] [--limit N] [--variants baseline explain ...]
         [--humaneval-plus ../shared/data/HumanEvalPlus-v0.1.10.jsonl.gz] [--out runs/bench_local_yield] [--json F]
 
 Needs the sandbox image and the local model (``aiev models fetch``). Run it alone: llama.cpp
@@ -50,10 +58,26 @@ from aiev_agents.jsonl import read_records  # noqa: E402
 
 SEEDS = ROOT / "benchmarks" / "data" / "local_yield_seeds.jsonl"
 LOCAL = ROOT / "agent_configs" / "local.yaml"
+PROMPT_CACHE = {"prefix_cache_mb": 1024}
+
+
+def _variant(explain: bool, pointer: bool, workers: int = 1, **load: Any) -> dict[str, Any]:
+    return {
+        "sandbox": {"explain_assertions": explain},
+        "questioner": {"point_at_check": pointer},
+        "load": load or PROMPT_CACHE,
+        "workers": workers,
+    }
+
+
 VARIANTS: dict[str, dict[str, Any]] = {
-    "baseline": {"sandbox": {"explain_assertions": False}, "questioner": {"point_at_check": False}},
-    "explain": {"sandbox": {"explain_assertions": True}, "questioner": {"point_at_check": False}},
-    "pointer": {"sandbox": {"explain_assertions": True}, "questioner": {"point_at_check": True}},
+    "baseline": _variant(False, False),
+    "explain": _variant(True, False),
+    "pointer": _variant(True, True),
+    "slots": _variant(True, True, parallel=2),
+    "lock-w2": _variant(True, True, workers=2),
+    "slots-w2": _variant(True, True, workers=2, parallel=4),
+    "slots-w4": _variant(True, True, workers=4, parallel=8),
 }
 
 
@@ -65,6 +89,9 @@ def variant_config(name: str, model: str, folder: Path) -> Path:
     switches = VARIANTS[name]
     data["sandbox"].update(switches["sandbox"])
     data["roles"]["questioner"] = {"options": switches["questioner"]}
+    params = data["models"]["student"].get("params", {})
+    kept = {key: value for key, value in params.items() if key not in ("prefix_cache_mb", "parallel")}
+    data["models"]["student"]["params"] = {**kept, **switches["load"]}
     path = folder / f"{name}.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path
@@ -76,7 +103,7 @@ def run_variant(name: str, model: str, seeds: Path, out: Path, limit: int | None
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     config = load_config(variant_config(name, model, out))
-    options = GenerationOptions(workers=1, max_dialogues=limit, use_cache=False)
+    options = GenerationOptions(workers=VARIANTS[name]["workers"], max_dialogues=limit, use_cache=False)
     started = time.perf_counter()
     Generation(config, options=options).run(seeds, folder / "run")
     wall_s = time.perf_counter() - started
@@ -97,6 +124,7 @@ def figures(result: dict[str, Any], correct: dict[str, bool]) -> dict[str, Any]:
         "verified": len(verified),
         "verified_per_hour": len(verified) / result["wall_s"] * 3600 if result["wall_s"] else 0.0,
         "s_per_dialogue": result["wall_s"] / len(records) if records else 0.0,
+        "tokens_per_s": sum(u[1] for u in usage) / result["wall_s"] if result["wall_s"] else 0.0,
         "prompt_tokens": statistics.fmean(u[0] for u in usage) if usage else 0.0,
         "generated_tokens": statistics.fmean(u[1] for u in usage) if usage else 0.0,
         "first_round_pass": ratio(sum(1 for r in records if r not in first_failed and r["executions"]), len(records)),
@@ -130,14 +158,16 @@ def correctness(run_dir: Path, source: Path | None) -> dict[str, bool]:
 
 def render(rows: list[dict[str, Any]]) -> str:
     header = (
-        f"{'variant':10} {'dialogues':>9} {'verified':>8} {'verif/h':>8} {'s/dial':>7} {'prompt':>7} {'gen':>6} "
+        f"{'variant':10} {'dialogues':>9} {'verified':>8} {'verif/h':>8} {'s/dial':>7} {'gen tok/s':>9} "
+        f"{'prompt':>7} {'gen':>6} "
         f"{'1st pass':>8} {'repair':>7} {'correct':>7}"
     )
     lines = [header, "-" * len(header)]
     for row in rows:
         lines.append(
             f"{row['variant']:10} {row['dialogues']:>9} {row['verified']:>8} {row['verified_per_hour']:>8.1f} "
-            f"{row['s_per_dialogue']:>7.0f} {row['prompt_tokens']:>7.0f} {row['generated_tokens']:>6.0f} "
+            f"{row['s_per_dialogue']:>7.0f} {row['tokens_per_s']:>9.1f} {row['prompt_tokens']:>7.0f} "
+            f"{row['generated_tokens']:>6.0f} "
             f"{pct(row['first_round_pass']):>8} {pct(row['repair_rate']):>7} {pct(row['correct_share']):>7}"
         )
     if rows:
