@@ -185,3 +185,22 @@ def test_a_prompt_over_a_slots_context_is_a_context_overflow(model_path: Path) -
     client = LlamaCppClient({"model": MODEL, "model_path": str(model_path), "n_ctx": 64, "parallel": 2})
     with pytest.raises(ContextExceeded, match=r"over its context window \(n_ctx=64\)"):
         client.create({"messages": [{"role": "user", "content": "word " * 200}]})
+
+
+@pytest.mark.local_model
+@pytest.mark.parametrize("parallel", [1, 3])
+def test_n_choices_are_sampled_from_one_prompt_with_seeds_that_differ(model_path: Path, parallel: int) -> None:
+    client = LlamaCppClient({"model": MODEL, "model_path": str(model_path), "n_ctx": 1024, "max_tokens": 12,
+                             "temperature": 1.0, "seed": 7, "parallel": parallel})  # fmt: skip
+    request = {"messages": [{"role": "user", "content": "Name a random fruit."}], "n": 3}
+    response = client.create(request)
+
+    texts = [choice.message.content for choice in response.choices]
+    assert [choice.index for choice in response.choices] == [0, 1, 2]
+    assert all(texts) and len(set(texts)) > 1
+    usage = response.usage
+    assert usage.total_tokens == usage.prompt_tokens + usage.completion_tokens
+    evaluated = usage.prompt_tokens - usage.prompt_tokens_details.cached_tokens
+    if parallel > 1:  # the prompt is evaluated once and copied to the other choices' slots
+        assert evaluated == usage.prompt_tokens
+    assert client.create(request).choices[1].message.content == texts[1]  # same seeds, same choices

@@ -44,7 +44,12 @@ class _Request:
     stop: list[str]
     sampling: dict[str, Any]
     context: contextvars.Context
+    n: int = 1
     future: Future[dict[str, Any]] = field(default_factory=Future)
+    choices: dict[int, dict[str, Any]] = field(default_factory=dict)
+    generated: int = 0  # tokens generated over all choices
+    completion_tokens: int = 0
+    evaluated: int = 0
 
 
 @dataclass
@@ -54,8 +59,9 @@ class _Slot:
     seq: int
     cached: list[int] = field(default_factory=list)
     request: _Request | None = None
+    choice: int = 0
+    waits_for: _Slot | None = None  # another choice of the same request: its prompt is copied, not evaluated
     pending: list[int] = field(default_factory=list)  # prompt tokens not evaluated yet
-    evaluated: int = 0
     generated: list[int] = field(default_factory=list)
     text: bytes = b""
     sampler: Any = None
@@ -96,8 +102,11 @@ class BatchedLlama:
 
     # -- the callers' side ------------------------------------------------------------------
 
-    def chat(self, messages: list[dict[str, str]], generation: Mapping[str, Any]) -> dict[str, Any]:
-        """One chat completion in llama-cpp-python's result shape, with ``usage.evaluated_tokens``.
+    def chat(self, messages: list[dict[str, str]], generation: Mapping[str, Any], n: int = 1) -> dict[str, Any]:
+        """A chat completion with ``n`` choices in llama-cpp-python's result shape, with ``usage.evaluated_tokens``.
+
+        The choices are sampled together from one evaluation of the prompt (its cache copied to
+        other slots; ``n`` is capped at the slots), choice ``i`` with seed ``seed + i``.
 
         Raises:
             ContextExceeded: The prompt does not fit in one slot's ``n_ctx``.
@@ -122,6 +131,7 @@ class BatchedLlama:
             stop=[s for s in stop if s],
             sampling={**SAMPLING_DEFAULTS, **{k: v for k, v in generation.items() if k in _SAMPLING_KEYS}},
             context=contextvars.copy_context(),
+            n=max(1, min(n, len(self._slots))),
         )
         with self._wake:
             if self._closed:
@@ -162,20 +172,25 @@ class BatchedLlama:
         return any(slot.request is not None for slot in self._slots)
 
     def _assign_waiting(self) -> None:
-        """Give each waiting request the free slot whose cache shares the longest prefix with it."""
+        """Give each waiting request, in order, the free slot whose cache shares the longest prefix with
+        it, and more slots for its other choices."""
         while self._queue:
             free = [slot for slot in self._slots if slot.request is None]
-            if not free:
+            request = self._queue[0]
+            if len(free) < request.n:
                 return
-            request = self._queue.popleft()
-            slot = self._pick(free, request.prompt)
-            keep = min(_common_prefix(slot.cached, request.prompt), len(request.prompt) - 1)
-            self._lib.llama_memory_seq_rm(self._memory, slot.seq, keep, -1)
-            slot.cached = request.prompt[:keep]
-            slot.pending = request.prompt[keep:]
-            slot.request, slot.evaluated, slot.generated, slot.text = request, 0, [], b""
-            slot.used_at = time.monotonic()
-            slot.sampler = self._sampler(request.sampling)
+            self._queue.popleft()
+            first = self._pick(free, request.prompt)
+            keep = min(_common_prefix(first.cached, request.prompt), len(request.prompt) - 1)
+            self._lib.llama_memory_seq_rm(self._memory, first.seq, keep, -1)
+            first.cached, first.pending = request.prompt[:keep], request.prompt[keep:]
+            others = sorted((slot for slot in free if slot is not first), key=lambda slot: slot.used_at)
+            for choice, slot in enumerate([first, *others[: request.n - 1]]):
+                slot.request, slot.choice, slot.generated, slot.text = request, choice, [], b""
+                slot.waits_for = None if slot is first else first
+                slot.used_at = time.monotonic()
+                seed = request.sampling.get("seed")
+                slot.sampler = self._sampler({**request.sampling, "seed": None if seed is None else int(seed) + choice})
 
     def _pick(self, free: list[_Slot], prompt: list[int]) -> _Slot:
         """The slot whose cache this prompt continues (most of it is shared), else the one used least recently.
@@ -191,7 +206,7 @@ class BatchedLlama:
         """One ``llama_decode``: a token of each generating slot, then prompt tokens as room allows."""
         batch = self._batch
         batch.n_tokens = 0
-        generating = [s for s in self._slots if s.request is not None and not s.pending]
+        generating = [s for s in self._slots if s.request is not None and s.generated]
         for slot in generating:
             self._add(slot, slot.generated[-1], logits=True)
         for slot in self._slots:
@@ -201,15 +216,26 @@ class BatchedLlama:
             chunk, slot.pending = slot.pending[:room], slot.pending[room:]
             for index, token in enumerate(chunk):
                 self._add(slot, token, logits=not slot.pending and index == len(chunk) - 1)
-            slot.evaluated += len(chunk)
+            slot.request.evaluated += len(chunk)
         if batch.n_tokens == 0:
             return
         result = self._lib.llama_decode(self._ctx, batch)
         if result != 0:
             raise RuntimeError(f"llama_decode returned {result} (the context is full or failed)")
+        self._copy_prompts()
         for slot in self._slots:
-            if slot.request is not None and not slot.pending and slot.logits_at >= 0:
+            if slot.request is not None and slot.logits_at >= 0:
                 self._sample(slot)
+
+    def _copy_prompts(self) -> None:
+        """Other choices of a request start from its first slot's cache once the prompt is in it."""
+        for slot in self._slots:
+            first = slot.waits_for
+            if first is None or first.pending or first.logits_at < 0:
+                continue
+            self._lib.llama_memory_seq_rm(self._memory, slot.seq, -1, -1)
+            self._lib.llama_memory_seq_cp(self._memory, first.seq, slot.seq, -1, -1)
+            slot.cached, slot.logits_at, slot.waits_for = list(first.cached), first.logits_at, None
 
     def _add(self, slot: _Slot, token: int, *, logits: bool) -> None:
         batch = self._batch
@@ -233,7 +259,8 @@ class BatchedLlama:
             return
         slot.generated.append(token)
         slot.text += self._llama.detokenize([token])
-        request.context.run(activity.tokens, len(slot.generated))
+        request.generated += 1
+        request.context.run(activity.tokens, request.generated)
         if any(stop.encode("utf-8") in slot.text for stop in request.stop):
             self._finish(slot, "stop")
         elif len(slot.generated) >= request.max_tokens:
@@ -245,23 +272,28 @@ class BatchedLlama:
         text = slot.text.decode("utf-8", errors="ignore")
         for stop in request.stop:
             text = text.split(stop, 1)[0]
-        prompt_tokens, completion_tokens = len(request.prompt), len(slot.generated)
-        request.future.set_result(
-            {
-                "id": f"chatcmpl-{uuid.uuid4()}",
-                "created": int(time.time()),
-                "model": self._label,
-                "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": reason}],
-                "usage": {
-                    "prompt_tokens": prompt_tokens,
-                    "completion_tokens": completion_tokens,
-                    "total_tokens": prompt_tokens + completion_tokens,
-                    "evaluated_tokens": slot.evaluated,
-                },
-            }
-        )
+        message = {"role": "assistant", "content": text}
+        request.choices[slot.choice] = {"index": slot.choice, "message": message, "finish_reason": reason}
+        request.completion_tokens += len(slot.generated)
         self._free_sampler(slot)
         slot.request = None  # the cache keeps prompt and answer: the role's next turn starts from them
+        if len(request.choices) == request.n:
+            request.future.set_result(self._result(request))
+
+    def _result(self, request: _Request) -> dict[str, Any]:
+        prompt_tokens = len(request.prompt)
+        return {
+            "id": f"chatcmpl-{uuid.uuid4()}",
+            "created": int(time.time()),
+            "model": self._label,
+            "choices": [request.choices[index] for index in range(request.n)],
+            "usage": {
+                "prompt_tokens": prompt_tokens,
+                "completion_tokens": request.completion_tokens,
+                "total_tokens": prompt_tokens + request.completion_tokens,
+                "evaluated_tokens": request.evaluated,
+            },
+        }
 
     def _sampler(self, sampling: Mapping[str, Any]) -> Any:
         lib = self._lib
@@ -292,8 +324,9 @@ class BatchedLlama:
     def _fail_busy(self, exc: BaseException) -> None:
         for slot in self._slots:
             if slot.request is not None:
-                slot.request.future.set_exception(exc)
-                slot.request = None
+                if not slot.request.future.done():
+                    slot.request.future.set_exception(exc)
+                slot.request, slot.waits_for = None, None
                 self._free_sampler(slot)
             self._lib.llama_memory_seq_rm(self._memory, slot.seq, 0, -1)
             slot.cached, slot.pending = [], []

@@ -240,6 +240,24 @@ def _token_counter() -> Any:
     return LogitsProcessorList([count])
 
 
+def _seeded(generation: Mapping[str, Any], choice: int) -> dict[str, Any]:
+    """The settings of choice ``choice`` of ``n``: seed ``seed + choice`` (so the choices differ)."""
+    seed = generation.get("seed")
+    return {**generation, "seed": seed + choice} if seed is not None and choice else dict(generation)
+
+
+def _merged(results: list[tuple[dict[str, Any], int | None]]) -> dict[str, Any]:
+    """Several one-choice results as one result with their choices (the prompt counted once)."""
+    first = results[0][0]
+    if len(results) == 1:
+        return first
+    choices = [{**result["choices"][0], "index": index} for index, (result, _) in enumerate(results)]
+    completion = sum((result.get("usage") or {}).get("completion_tokens", 0) for result, _ in results)
+    prompt = (first.get("usage") or {}).get("prompt_tokens", 0)
+    usage = {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+    return {**first, "choices": choices, "usage": usage}
+
+
 def _text(content: Any) -> str:
     if content is None:
         return ""
@@ -362,10 +380,18 @@ class LlamaCppClient:
         overrides = {k: params[k] for k in _GENERATION_KEYS if params.get(k) is not None}
         generation = {**self._defaults, **overrides}
         messages = _to_llama_messages(params.get("messages") or [])
-        llama = self._loaded.llama
+        choices = int(params.get("n") or 1)
         if self._loaded.batched is not None:
-            result = self._loaded.batched.chat(messages, generation)
+            result = self._loaded.batched.chat(messages, generation, n=choices)
             return _to_chat_completion(result, self._label, result["usage"]["evaluated_tokens"])
+        results = [self._complete(messages, _seeded(generation, choice)) for choice in range(choices)]
+        counts = [evaluated for _, evaluated in results]
+        evaluated = None if None in counts else sum(count or 0 for count in counts)
+        return _to_chat_completion(_merged(results), self._label, evaluated)
+
+    def _complete(self, messages: list[dict[str, str]], generation: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+        """One call into the shared ``Llama``, in turn with every other caller."""
+        llama = self._loaded.llama
         try:
             with self._loaded.lock:
                 _evaluated_prompt_tokens(llama, reset=True)
@@ -377,7 +403,7 @@ class LlamaCppClient:
             if not is_context_overflow(exc):
                 raise
             raise _context_exceeded(exc, self._label, self._n_ctx) from exc
-        return _to_chat_completion(result, self._label, evaluated)
+        return result, evaluated
 
     def message_retrieval(self, response: ChatCompletion) -> list[str]:
         """Return the text of each choice."""
