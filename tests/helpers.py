@@ -47,6 +47,7 @@ def write_config(
     image: str,
     *,
     max_rounds: int = 3,
+    candidates: int = 1,
     docker_host: str | None = None,
     max_retries: int = 0,
     model_extra: dict[str, object] | None = None,
@@ -66,7 +67,7 @@ def write_config(
         "sandbox:",
         f"  image: {image}",
         f"  ca_bundle: {ca_bundle or ''}",
-        f"dialogue:\n  max_rounds: {max_rounds}",
+        f"dialogue:\n  max_rounds: {max_rounds}\n  candidates: {candidates}",
     ]
     if docker_host:
         lines.insert(lines.index("sandbox:") + 1, f"  docker_host: {docker_host}")

@@ -256,6 +256,7 @@ DOCUMENTED_MODELS = {
         "aiev_agents.dialogue.transcript:Transcript",
         "aiev_agents.dialogue.transcript:Turn",
         "aiev_agents.dialogue.transcript:Execution",
+        "aiev_agents.dialogue.transcript:Candidate",
         "aiev_agents.dialogue.transcript:Usage",
         "aiev_agents.dialogue.transcript:Timings",
         "aiev_agents.generate.manifest:RunManifest",

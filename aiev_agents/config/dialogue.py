@@ -19,6 +19,12 @@ class DialogueSettings(StrictModel):
         gt=0,
         description="Most characters of a run's output quoted to the models per turn; a longer one loses its middle.",
     )
+    candidates: int = Field(
+        1,
+        ge=1,
+        le=16,
+        description="Programs sampled per programmer turn in one request; all run, the first that passes is kept.",
+    )
     vacuity_check: bool | None = Field(None, description="Deprecated: `false` is `verdict: {mutation: false}`.")
 
     @model_validator(mode="after")

@@ -12,17 +12,17 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from typing import Any
+from typing import Any, TypeVar
 
 from .. import activity
 from ..codeblocks import split_program
-from ..errors import ConfigError, DialogueAbandoned
-from ..llm.ask import ask_agent, reply_text
+from ..errors import ConfigError, DialogueAbandoned, ModelUnavailable
+from ..llm.ask import ask_agent, ask_choices, reply_text
 from ..roles.executor import ExecutorAgent, format_execution
 from ..roles.questioner import QuestionerAgent
 from .agent_info import model_error_message
 from .seed import Seed
-from .transcript import Execution, ExecutionResult, Turn
+from .transcript import Candidate, Execution, ExecutionResult, Turn
 from .verdict.checks import hidden_result
 from .verdict.hidden import hidden_program
 from .verdict.program import packages_installed, round_passed
@@ -31,6 +31,7 @@ from .verdict.program import packages_installed, round_passed
 PLACES = frozenset({"tests", "before_execution"})
 
 Message = dict[str, Any]
+_T = TypeVar("_T")
 
 
 class Conversation:
@@ -46,6 +47,7 @@ class Conversation:
         model_gate: Callable[[Any], AbstractContextManager[Any]] | None = None,
         extras: Sequence[Any] = (),
         cancel: threading.Event | None = None,
+        candidates: int = 1,
     ) -> None:
         self.seed = seed
         self.cancel = cancel
@@ -71,6 +73,12 @@ class Conversation:
         self.test_writers = _at_place(extras, "tests")
         self.reviewers = _at_place(extras, "before_execution")
         self.critiques_left = {id(r): getattr(r, "max_reviews", 1) for r in self.reviewers}
+        self.candidates = candidates
+        if candidates > 1 and self.reviewers:
+            raise ConfigError(
+                "dialogue.candidates above 1 cannot be combined with a before_execution role (a reviewer reads "
+                "one program); set candidates: 1 or remove the role"
+            )
 
     def run(self, max_rounds: int) -> str:
         """Run until a pass or ``max_rounds`` programs; returns the problem statement."""
@@ -108,16 +116,38 @@ class Conversation:
                 self.hidden_tests.append(tests)
 
     def _program_and_run(self, round_no: int) -> Execution:
-        answer = self._review(self._answer())
-        execution, report = self._execute(answer)
-        hidden, hidden_report = self._run_hidden_tests(execution)
-        if hidden_report:
-            report = f"{report}\n\n{hidden_report}"
-        recorded = Execution(round=round_no, **execution.model_dump(), hidden_tests=hidden)
+        candidates = None
+        if self.candidates > 1:
+            execution, report, hidden, candidates = self._best_candidate()
+        else:
+            execution, report, hidden = self._run_answer(self._review(self._answer()))
+        recorded = Execution(round=round_no, **execution.model_dump(), hidden_tests=hidden, candidates=candidates)
         self.executions.append(recorded)
         self._record("user", self.executor.name, report)
         self.programmer_view.append({"role": "user", "content": report})
         return recorded
+
+    def _run_answer(self, answer: str) -> tuple[ExecutionResult, str, dict[str, Any] | None]:
+        """Run a program and its hidden tests: the run, the report the programmer reads, the hidden tests' run."""
+        execution, report = self._execute(answer)
+        hidden, hidden_report = self._run_hidden_tests(execution)
+        return execution, f"{report}\n\n{hidden_report}" if hidden_report else report, hidden
+
+    def _best_candidate(self) -> tuple[ExecutionResult, str, dict[str, Any] | None, list[Candidate]]:
+        """Sample ``candidates`` programs in one request, run each, keep the first that passes (else the first)."""
+        answers = self._ask_choices(self.programmer, _merge_consecutive(self.programmer_view), self.candidates)
+        runs = [(answer, *self._run_answer(answer)) for answer in answers]
+        kept = next((i for i, (_, run, _, hidden) in enumerate(runs) if round_passed(run, hidden)), 0)
+        answer, execution, report, hidden = runs[kept]
+        self.last_program = self.last_answer = answer
+        self._record("assistant", self.programmer.name, answer, self.last_call_id)
+        self.programmer_view.append({"role": "assistant", "content": answer})
+        candidates = [
+            Candidate(index=index, content=text, status=run.status, exit_code=run.exit_code,
+                      hidden_tests=hidden_run["status"] if hidden_run else None, kept=index == kept)
+            for index, (text, run, _, hidden_run) in enumerate(runs)
+        ]  # fmt: skip
+        return execution, report, hidden, candidates
 
     def _run_hidden_tests(self, execution: ExecutionResult) -> tuple[dict[str, Any] | None, str]:
         """Run the hidden tests against the solution alone; their result and the text the programmer reads."""
@@ -197,22 +227,36 @@ class Conversation:
             raise DialogueAbandoned(f"dialogue {self.seed.id} abandoned: the run was interrupted")
 
     def _ask(self, agent: Any, messages: list[Message]) -> str:
+        answer = self._call_model(agent, lambda: ask_agent(agent, messages, **self._errors(agent)))
+        self.last_call_id = answer.call_id
+        return answer.text
+
+    def _ask_choices(self, agent: Any, messages: list[Message], n: int) -> list[str]:
+        texts, call_id = self._call_model(agent, lambda: ask_choices(agent, messages, n, **self._errors(agent)))
+        self.last_call_id = call_id
+        if not texts:
+            raise ModelUnavailable(model_error_message(agent, ValueError("the response held no choice")))
+        return texts
+
+    def _call_model(self, agent: Any, call: Callable[[], _T]) -> _T:
+        """One model call of ``agent``: through its gate, as a step of the dialogue, counted in ``model_s``."""
         self.check_cancelled()
         with self.model_gate(agent), activity.step(self.seed.id, self.round, agent.name):
             started = time.perf_counter()
             try:
                 self.check_cancelled()  # the gate may have kept this call waiting
-                answer = ask_agent(
-                    agent,
-                    messages,
-                    describe=lambda exc: model_error_message(agent, exc),
-                    overflow=lambda exc: f"the prompt of '{agent.name}' is over its model's context: {exc}",
-                )
+                result = call()
             finally:
                 self.model_s += time.perf_counter() - started
         self.check_cancelled()  # a reply that came after the interrupt is not acted on
-        self.last_call_id = answer.call_id
-        return answer.text
+        return result
+
+    @staticmethod
+    def _errors(agent: Any) -> dict[str, Callable[[Exception], str]]:
+        return {
+            "describe": lambda exc: model_error_message(agent, exc),
+            "overflow": lambda exc: f"the prompt of '{agent.name}' is over its model's context: {exc}",
+        }
 
     def _record(self, role: str, name: str, content: str, call_id: str | None = None) -> None:
         turn = Turn(role=role, name=name, content=content, call_id=call_id)

@@ -63,6 +63,7 @@ def run_dialogue(
     programmer: Any,
     executor: ExecutorAgent,
     max_rounds: int | None = None,
+    candidates: int = 1,
     stage: str = "teaching",
     on_turn: Callable[[Turn], None] | None = None,
     model_gate: Callable[[Any], AbstractContextManager[Any]] | None = None,
@@ -78,6 +79,9 @@ def run_dialogue(
         questioner, programmer, executor: The roles: proposes the problem and explains failures; answers with a
             program (solution plus unit tests); runs each answer in the sandbox.
         max_rounds: Most programs written and run; default ``DEFAULT_MAX_ROUNDS``.
+        candidates: Programs the programmer's model samples per turn, in one request; each runs, and the first
+            that passes (else the first) is the turn's program (every one is recorded in its execution). Needs no
+            ``before_execution`` role.
         stage: The stage recorded with the sample (``teaching`` or ``self_learning``).
         on_turn: Called with each turn as it happens (for live display).
         model_gate: Gives the context to hold around each model call of an agent (a concurrency limit shared by
@@ -103,7 +107,7 @@ def run_dialogue(
     verdict = _verdict_settings(verdict, check_vacuity)
     seed = Seed.coerce(seed)
     start = _Start.now((*extras, questioner, programmer))
-    dialogue = Conversation(seed, questioner, programmer, executor, on_turn, model_gate, extras, cancel)
+    dialogue = Conversation(seed, questioner, programmer, executor, on_turn, model_gate, extras, cancel, candidates)
     outcome = _run_and_judge(dialogue, max_rounds if max_rounds is not None else DEFAULT_MAX_ROUNDS, verdict)
     return _transcript(dialogue, outcome, stage, start)
 

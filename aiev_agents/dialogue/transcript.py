@@ -52,13 +52,28 @@ class ExecutionResult(_Record):
         return self.status == "pass"
 
 
+class Candidate(_Record):
+    """One of the programs sampled for the same turn (``dialogue.candidates``) and how its run ended."""
+
+    index: int
+    content: str
+    status: ExecutionStatus
+    exit_code: int
+    hidden_tests: str | None = None
+    kept: bool = False
+
+
 class Execution(ExecutionResult):
     """An execution inside a dialogue: which round produced it, and the hidden tests' run
     against its solution (``status``, ``exit_code``, ``output``...; ``rejected`` with a
-    ``reason`` when they would redefine the solution), if a test writer wrote any."""
+    ``reason`` when they would redefine the solution), if a test writer wrote any.
+
+    With ``dialogue.candidates`` above 1, ``candidates`` lists every program sampled for the
+    turn and its run; this execution is the kept one's (the first that passed, else the first)."""
 
     round: int
     hidden_tests: dict[str, Any] | None = None
+    candidates: list[Candidate] | None = None
 
 
 class Turn(_Record):

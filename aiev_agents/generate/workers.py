@@ -77,6 +77,7 @@ def run_one(
         programmer=agents.programmer,
         executor=agents.executor,
         max_rounds=config.dialogue.max_rounds,
+        candidates=config.dialogue.candidates,
         stage=config.stage,
         on_turn=on_turn,
         model_gate=model_gate,

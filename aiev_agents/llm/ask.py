@@ -45,6 +45,34 @@ def ask_agent(
     return Answer(reply_text(reply), new_ids[-1] if new_ids else None)
 
 
+def ask_choices(
+    agent: Any, messages: list[dict[str, Any]], n: int, describe: Describe, overflow: Describe | None = None
+) -> tuple[list[str], str | None]:
+    """``n`` answers of ``agent``'s model to one prompt, in one request (its ``n`` parameter).
+
+    AG2's ``generate_reply`` keeps the first choice only, so this calls the agent's client the
+    way ``generate_reply`` does (the system message first, the agent's cache): reply functions
+    registered on the agent do not run. A server that returns fewer choices gives fewer texts.
+
+    Returns:
+        The choices' texts and the response's id.
+
+    Raises:
+        ModelUnavailable, ContextExceeded: as :func:`ask_agent`.
+    """
+    import openai
+
+    system = [{"role": "system", "content": agent.system_message}] if agent.system_message else []
+    try:
+        response = agent.client.create(
+            messages=system + messages, n=n, cache=getattr(agent, "client_cache", None), agent=agent
+        )
+    except (openai.APIError, TimeoutError) as exc:
+        raise model_error(exc, describe, overflow) from exc
+    texts = [str(text or "") for text in agent.client.extract_text_or_completion_object(response)]
+    return texts, getattr(response, "id", None)
+
+
 def ask_client(client: Any, describe: Describe, **params: Any) -> str:
     """``client.create(**params)`` of an AG2 ``OpenAIWrapper``: the first choice's text.
 

@@ -1,7 +1,8 @@
 """A scripted OpenAI-compatible chat server on 127.0.0.1.
 
 It stands in for a paid teacher model in tests and examples: the real ``openai`` client
-talks to it over real HTTP. Replies come from a script per model name, in order.
+talks to it over real HTTP. Replies come from a script per model name, in order; a request for ``n`` choices takes the
+next ``n`` replies of its script as its choices.
 """
 
 from __future__ import annotations
@@ -97,8 +98,14 @@ class ScriptedServer:
         return len(self._scripts.get(model, ()))
 
     def reply_to(self, body: dict[str, Any]) -> ScriptedReply:
+        """The next reply for a request, which is recorded in ``requests``."""
         with self._lock:
             self.requests.append(body)
+        return self.next_reply(body)
+
+    def next_reply(self, body: dict[str, Any]) -> ScriptedReply:
+        """The next reply of the request's script (a further choice of a request already recorded)."""
+        with self._lock:
             if self._responder is not None:
                 reply = self._responder(body)
             else:
@@ -158,15 +165,17 @@ def _handler_for(server: ScriptedServer) -> type[BaseHTTPRequestHandler]:
             try:
                 if server.latency_s:
                     time.sleep(server.latency_s)
-                reply = server.reply_to(body)
+                choices = max(1, int(body.get("n") or 1))
+                replies = [server.reply_to(body)] + [server.next_reply(body) for _ in range(choices - 1)]
             finally:
                 with server._lock:
                     server.in_flight -= 1
-            if reply.status != 200:
-                headers = {"Retry-After": str(reply.retry_after_s)} if reply.retry_after_s is not None else {}
-                self._send(reply.status, _error_body(reply), headers)
+            failed = next((reply for reply in replies if reply.status != 200), None)
+            if failed is not None:
+                headers = {"Retry-After": str(failed.retry_after_s)} if failed.retry_after_s is not None else {}
+                self._send(failed.status, _error_body(failed), headers)
                 return
-            self._send(200, _completion(body, reply.content))
+            self._send(200, _completion(body, [reply.content for reply in replies]))
 
         def _send(self, status: int, payload: dict[str, Any], headers: Mapping[str, str] | None = None) -> None:
             data = json.dumps(payload).encode()
@@ -188,20 +197,17 @@ def _error_body(reply: ScriptedReply) -> dict[str, Any]:
     return {"error": error}
 
 
-def _completion(body: dict[str, Any], content: str) -> dict[str, Any]:
+def _completion(body: dict[str, Any], contents: list[str]) -> dict[str, Any]:
     prompt_tokens = sum(len(str(m.get("content", "")).split()) for m in body.get("messages", []))
-    completion_tokens = len(content.split())
+    completion_tokens = sum(len(content.split()) for content in contents)
     return {
         "id": f"chatcmpl-{uuid.uuid4().hex[:12]}",
         "object": "chat.completion",
         "created": int(time.time()),
         "model": body.get("model", "scripted"),
         "choices": [
-            {
-                "index": 0,
-                "message": {"role": "assistant", "content": content},
-                "finish_reason": "stop",
-            }
+            {"index": index, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}
+            for index, content in enumerate(contents)
         ],
         "usage": {
             "prompt_tokens": prompt_tokens,
