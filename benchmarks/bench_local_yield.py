@@ -14,16 +14,19 @@ and prints one table, a row per variant (cumulative: each row adds one improveme
 
 Variants:
 
-* ``baseline``: a bare ``AssertionError`` and the plain feedback request (what the project
-  shipped before these improvements);
+* ``baseline``: a bare ``AssertionError``, the plain feedback request, every call evaluating
+  its whole prompt (what the project shipped before these improvements);
 * ``explain``: + a failed assert says what it compared (``sandbox.explain_assertions``);
 * ``pointer``: + the questioner's feedback starts from the failing check and asks which side
   of it is wrong (``roles.questioner.options.point_at_check``);
-* ``slots``: + each role's conversation kept in a llama.cpp slot of its own (``parallel: 2``)
-  instead of the RAM prefix cache (``prefix_cache_mb: 1024``, the rows above);
-* ``lock-w2``: ``pointer`` with 2 workers taking turns on the model (one sequence at a time);
+* ``cache``: + the RAM prefix cache (``prefix_cache_mb: 1024``);
+* ``slots``: ``pointer`` + each role's conversation kept in a llama.cpp slot of its own
+  (``parallel: 2``) instead of the RAM cache;
+* ``lock-w2``: ``cache`` with 2 workers taking turns on the model (one sequence at a time);
 * ``slots-w2``, ``slots-w4``: 2 and 4 workers decoded in one batch (``parallel``: 2 slots per
-  worker).
+  worker);
+* ``cand-2``: one worker, two candidate programs per turn (``dialogue.candidates: 2``), sampled
+  together (``parallel: 4``).
 
 Besides the table's other columns, ``gen tok/s`` is the generated tokens of all dialogues per
 second of the run's wall clock (aggregate over workers).
@@ -61,23 +64,28 @@ LOCAL = ROOT / "agent_configs" / "local.yaml"
 PROMPT_CACHE = {"prefix_cache_mb": 1024}
 
 
-def _variant(explain: bool, pointer: bool, workers: int = 1, **load: Any) -> dict[str, Any]:
+def _variant(
+    explain: bool, pointer: bool, load: dict[str, Any], *, workers: int = 1, candidates: int = 1
+) -> dict[str, Any]:
     return {
         "sandbox": {"explain_assertions": explain},
         "questioner": {"point_at_check": pointer},
-        "load": load or PROMPT_CACHE,
+        "load": load,
         "workers": workers,
+        "candidates": candidates,
     }
 
 
 VARIANTS: dict[str, dict[str, Any]] = {
-    "baseline": _variant(False, False),
-    "explain": _variant(True, False),
-    "pointer": _variant(True, True),
-    "slots": _variant(True, True, parallel=2),
-    "lock-w2": _variant(True, True, workers=2),
-    "slots-w2": _variant(True, True, workers=2, parallel=4),
-    "slots-w4": _variant(True, True, workers=4, parallel=8),
+    "baseline": _variant(False, False, {}),
+    "explain": _variant(True, False, {}),
+    "pointer": _variant(True, True, {}),
+    "cache": _variant(True, True, PROMPT_CACHE),
+    "slots": _variant(True, True, {"parallel": 2}),
+    "lock-w2": _variant(True, True, PROMPT_CACHE, workers=2),
+    "slots-w2": _variant(True, True, {"parallel": 4}, workers=2),
+    "slots-w4": _variant(True, True, {"parallel": 8}, workers=4),
+    "cand-2": _variant(True, True, {"parallel": 4}, candidates=2),
 }
 
 
@@ -92,6 +100,7 @@ def variant_config(name: str, model: str, folder: Path) -> Path:
     params = data["models"]["student"].get("params", {})
     kept = {key: value for key, value in params.items() if key not in ("prefix_cache_mb", "parallel")}
     data["models"]["student"]["params"] = {**kept, **switches["load"]}
+    data["dialogue"]["candidates"] = switches["candidates"]
     path = folder / f"{name}.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path
