@@ -58,6 +58,8 @@ logger = logging.getLogger(__name__)
 DEFAULT_N_CTX = 4096
 DEFAULT_N_BATCH = 512
 DEFAULT_MAX_TOKENS = 1024
+#: The context of a ``Llama`` whose model decodes through ``BatchedLlama`` (its tokenizer and weights are used).
+UNUSED_N_CTX = 256
 
 # Request keys passed on to ``Llama.create_chat_completion``; all others are ignored.
 _GENERATION_KEYS = (
@@ -155,7 +157,7 @@ def _load(key: _LoadKey) -> _LoadedModel:
     try:
         llama = llama_cpp.Llama(
             model_path=key.model_path,
-            n_ctx=key.n_ctx,
+            n_ctx=key.n_ctx if key.parallel <= 1 else UNUSED_N_CTX,  # with slots, BatchedLlama's context is used
             n_threads=key.n_threads,
             n_batch=key.n_batch,
             n_gpu_layers=key.n_gpu_layers,
