@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_FRAME = re.compile(r'^  File "(?P<file>[^"]+)", line (?P<line>\d+), in (?P<function>.+)$')
+from ..tracebacks import last_traceback
+
 _ERROR = re.compile(r"^(?P<type>AssertionError)(?::\s?(?P<message>.*))?$")
 
 
@@ -38,22 +39,15 @@ def failing_check(output: str, program_file: str = "") -> FailingCheck | None:
     any file outside the Python installation when it is empty), so a check inside a helper or
     a ``unittest`` method is found, never a line of ``unittest`` itself.
     """
-    lines = output.splitlines()
-    errors = [index for index, text in enumerate(lines) if _ERROR.match(text)]
-    if not errors:
+    traceback = last_traceback(output, _ERROR)
+    if traceback is None:
         return None
-    end = errors[-1]
-    start = max((i for i in range(end) if lines[i].startswith("Traceback (most recent call last)")), default=0)
-    frame = None
-    for index in range(start, end):
-        found = _FRAME.match(lines[index])
-        if found and _is_program_file(found["file"], program_file):
-            source = lines[index + 1].strip() if index + 1 < end and not _FRAME.match(lines[index + 1]) else ""
-            frame = (int(found["line"]), found["function"], source)
-    if frame is None:
+    frames = [frame for frame in traceback.frames if _is_program_file(frame.file, program_file)]
+    if not frames:
         return None
-    message = (_ERROR.match(lines[end])["message"] or "").strip()
-    return FailingCheck(frame[0], frame[1], frame[2], message)
+    frame = frames[-1]
+    message = (_ERROR.match(traceback.exception)["message"] or "").strip()
+    return FailingCheck(frame.line, frame.function, frame.source, message)
 
 
 def _is_program_file(path: str, program_file: str) -> bool:

@@ -181,16 +181,22 @@ def _load(key: _LoadKey) -> _LoadedModel:
     return _LoadedModel(llama=llama, lock=threading.Lock())
 
 
-def _evaluated_prompt_tokens(llama: Any, reset: bool = False) -> int | None:
-    """Prompt tokens llama.cpp evaluated since the last reset (its perf counters); None if unknown."""
+def _reset_prompt_counter(llama: Any) -> None:
+    """Zero llama.cpp's count of evaluated prompt tokens (its perf counters), where it has one."""
     try:
         import llama_cpp
 
-        ctx = llama._ctx.ctx
-        if reset:
-            llama_cpp.llama_perf_context_reset(ctx)
-            return 0
-        data = llama_cpp.llama_perf_context(ctx)
+        llama_cpp.llama_perf_context_reset(llama._ctx.ctx)
+    except (AttributeError, ImportError, TypeError):
+        pass
+
+
+def _evaluated_prompt_tokens(llama: Any) -> int | None:
+    """Prompt tokens llama.cpp evaluated since :func:`_reset_prompt_counter`; None if unknown."""
+    try:
+        import llama_cpp
+
+        data = llama_cpp.llama_perf_context(llama._ctx.ctx)
         return int(data.n_p_eval)  # batches of one token count as generation: off by one at most
     except (AttributeError, ImportError, TypeError):
         return None
@@ -396,7 +402,7 @@ class LlamaCppClient:
         llama = self._loaded.llama
         try:
             with self._loaded.lock:
-                _evaluated_prompt_tokens(llama, reset=True)
+                _reset_prompt_counter(llama)
                 if activity.watched():
                     generation["logits_processor"] = _token_counter()
                 result = llama.create_chat_completion(messages=messages, **generation)
