@@ -38,7 +38,7 @@ FAILURE = (
 )
 
 
-def dialogue_calls(client: LlamaCppClient) -> list[dict[str, Any]]:
+def dialogue_calls(client: LlamaCppClient, snippet: str = SNIPPET) -> list[dict[str, Any]]:
     """The six calls of a three-round dialogue, each prompt its role's whole conversation."""
     from aiev_agents.roles.questioner import QuestionerAgent
 
@@ -55,7 +55,7 @@ def dialogue_calls(client: LlamaCppClient) -> list[dict[str, Any]]:
                      "generated": usage.completion_tokens, "seconds": time.perf_counter() - started})  # fmt: skip
         return response.choices[0].message.content or ""
 
-    questioner.append({"role": "user", "content": QuestionerAgent.proposal_request(SNIPPET)})
+    questioner.append({"role": "user", "content": QuestionerAgent.proposal_request(snippet)})
     problem = call(questioner, "questioner")
     questioner.append({"role": "assistant", "content": problem})
     programmer.append({"role": "user", "content": ProgrammerAgent.task_message(problem)})
@@ -91,6 +91,9 @@ def main(argv: list[str] | None = None) -> None:
         clear_loaded_models()
         client = LlamaCppClient({"model": args.model, "n_ctx": args.n_ctx, **load})
         results[name] = dialogue_calls(client)
+        rows = results[name]
+        print(f"{name}: prompt {sum(r['prompt'] for r in rows)}, evaluated {sum(r['evaluated'] for r in rows)}, "
+              f"generated {sum(r['generated'] for r in rows)}, {sum(r['seconds'] for r in rows):.1f} s", flush=True)
     print(f"{'call':<16}" + "".join(f"{name:>36}" for name in results))
     print(f"{'':<16}" + f"{'prompt  evaluated  gen  seconds':>36}" * len(results))
     for index in range(max(len(rows) for rows in results.values())):
