@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import programs
-from helpers import write_config, write_seeds
-
 from aiev_agents.config import load_config
 from aiev_agents.generate.pipeline import Generation, GenerationOptions
 from aiev_agents.testing import ScriptedServer, key_by_role
+
+import programs
+from helpers import write_config, write_seeds
 
 #: Seed id → how its dialogue goes with ``max_rounds: 2``.
 OUTCOMES = {

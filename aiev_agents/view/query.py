@@ -101,7 +101,7 @@ def facets(index: RunIndex) -> dict[str, Any]:
         for column in ("status", "stage", "rounds")
     }
     models: dict[str, int] = {}
-    for (joined, n) in index.rows("SELECT models, COUNT(*) FROM rows GROUP BY 1"):
+    for joined, n in index.rows("SELECT models, COUNT(*) FROM rows GROUP BY 1"):
         for name in filter(None, (joined or "").split("\n")):
             models[name] = models.get(name, 0) + n
     verified = dict(index.rows("SELECT verified, COUNT(*) FROM rows GROUP BY 1"))
