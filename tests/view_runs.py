@@ -12,6 +12,9 @@ from aiev_agents.testing import ScriptedServer, key_by_role
 import programs
 from helpers import write_config, write_seeds
 
+#: A second wrong program: the failed dialogue's two rounds differ, so its fix has a diff.
+BUGGY_AGAIN = programs.BUGGY.replace("return a - b", "return a * b")
+
 #: Seed id → how its dialogue goes with ``max_rounds: 2``.
 OUTCOMES = {
     "first-try": "verified in round 1",
@@ -30,7 +33,7 @@ def make_scripted_run(folder: Path, image: str) -> Path:
     )
     scripts = {
         "questioner": [programs.EXPLANATION] * 3,
-        "programmer": [programs.GOOD, programs.BUGGY, programs.GOOD, programs.BUGGY, programs.BUGGY, programs.GOOD],
+        "programmer": [programs.GOOD, programs.BUGGY, programs.GOOD, programs.BUGGY, BUGGY_AGAIN, programs.GOOD],
     }
     out = folder / "run"
     with ScriptedServer(scripts, key=key_by_role) as server:

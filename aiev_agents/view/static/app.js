@@ -65,7 +65,7 @@ function el(tag, attrs, ...children) {
     if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
     else node.setAttribute(key, value === true ? "" : String(value));
   }
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child === undefined || child === null || child === false) continue;
     node.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
@@ -226,7 +226,7 @@ async function showList(params) {
 
 function turnBox(turn) {
   const body = turn.segments.map((part) => (part.code !== undefined ? codeBlock(part.code, part.lang)
-    : el("pre", { class: "text" }, part.text)));
+    : el("pre", { class: turn.name === "executor" ? "output" : "text" }, part.text)));
   const who = el("div", { class: "who" }, `${turn.name} (${turn.role})`, turn.call_id ? el("code", { class: "call-id" }, turn.call_id) : "");
   if (turn.role === "system") return el("details", { class: "turn system" }, el("summary", {}, `system prompt of ${turn.name}`), body);
   return el("div", { class: "turn " + turn.role }, who, body);
@@ -261,7 +261,7 @@ async function showDialogue(id, params) {
     parts.push(...dialogueSections(d));
   }
   parts.push(navigation(params));
-  app.replaceChildren(...parts);
+  app.replaceChildren(...parts.flat(Infinity));
 }
 
 function dialogueSections(d) {
@@ -290,10 +290,10 @@ function dialogueSections(d) {
 function navigation(params) {
   const filters = filterParams(params);
   const listHref = hashOf("/list", { ...filters, offset: params.pos ? Math.floor(params.pos / PAGE_SIZE) * PAGE_SIZE : 0 });
+  let pos = Number(params.pos); // moves at each key press, so quick presses add up
   const go = async (step) => {
-    if (params.pos === undefined) return;
-    const pos = Number(params.pos) + step;
-    if (pos < 0) return;
+    if (params.pos === undefined || pos + step < 0) return;
+    pos += step;
     const page = await source.list({ ...filters, offset: pos, limit: 1 });
     const row = page.rows[0];
     if (row) location.hash = hashOf("/d/" + encodeURIComponent(row.id), { ...filters, pos, seq: row.seq });
