@@ -22,13 +22,13 @@ from .run import ViewedRun
 MAX_HTML_DIALOGUES = 5000
 
 
-def run_data(run: ViewedRun) -> dict[str, Any]:
+def run_data(run: ViewedRun, *, limit: int = MAX_HTML_DIALOGUES) -> dict[str, Any]:
     """What the self-contained page needs: overview, list rows (with their search text), dialogue pages."""
     run.refresh()
     total = page(run.index, Query(limit=1))["total"]
-    if total > MAX_HTML_DIALOGUES:
+    if total > limit:
         raise DatasetError(
-            f"{run.dialogues} has {total} dialogues; --html holds at most {MAX_HTML_DIALOGUES} (a file that opens "
+            f"{run.dialogues} has {total} dialogues; --html holds at most {limit} (a file that opens "
             "quickly): serve this run with `aiev view` instead, or write a filtered copy first"
         )
     rows = []
@@ -45,12 +45,12 @@ def run_data(run: ViewedRun) -> dict[str, Any]:
     }
 
 
-def write_html(run: ViewedRun, path: str | os.PathLike[str]) -> int:
+def write_html(run: ViewedRun, path: str | os.PathLike[str], *, limit: int = MAX_HTML_DIALOGUES) -> int:
     """Write the run's browser into one HTML file (atomically); returns the dialogues it holds.
 
     Raises:
         DatasetError: The run has more than ``MAX_HTML_DIALOGUES`` dialogues, or the file cannot be written.
     """
-    data = run_data(run)
+    data = run_data(run, limit=limit)
     write_output(Path(path), page_html(json.dumps(data, ensure_ascii=False)))
     return len(data["rows"])
