@@ -16,7 +16,9 @@ import pytest
 from aiev_agents.errors import DatasetError
 from aiev_agents.view import Query, ViewedRun, ViewServer, write_html
 from aiev_agents.view.dialogue import program_diffs
+from aiev_agents.view.fastread import list_fields
 from aiev_agents.view.index import INDEX_SUFFIX
+from aiev_agents.view.summary import summarize
 
 pytestmark = pytest.mark.docker  # the runs are made by `aiev generate` in the sandbox
 
@@ -188,3 +190,21 @@ def test_the_diff_goes_from_each_program_to_the_next() -> None:
         "diff": "--- round 1\n+++ round 2\n@@ -1,2 +1,2 @@\n-x = 1\n+x = 2\n print(x)",
     }
     assert diffs[1]["diff"] == ""
+
+
+def test_the_fast_read_gives_the_rows_a_whole_parse_gives(scripted_run: Path) -> None:
+    lines = (scripted_run / "dialogues.jsonl").read_bytes().splitlines(keepends=True)
+    assert len(lines) == 4
+    for line in lines:
+        fields = list_fields(line)
+        assert fields is not None
+        assert summarize(fields) == summarize(json.loads(line))
+
+
+def test_a_line_of_another_shape_is_left_to_the_whole_parse(scripted_run: Path) -> None:
+    record = records(scripted_run)[0]
+    reordered = {"messages": record["messages"], **{k: v for k, v in record.items() if k != "messages"}}
+    assert list_fields((json.dumps(reordered) + "\n").encode()) is None
+    assert list_fields(json.dumps(record).encode()) is None  # no newline: maybe torn
+    tricky = {**record, "problem": 'Say , "messages": and , "executions": here.'}
+    assert summarize(list_fields((json.dumps(tricky) + "\n").encode())) == summarize(tricky)

@@ -46,6 +46,7 @@ class ViewedRun:
         self.dialogues = find_dialogues(path)
         self.index = RunIndex(self.dialogues, index_path)
         self._overview: tuple[int, dict[str, Any]] | None = None
+        self._facets: tuple[int, dict[str, Any]] | None = None
         self._lock = threading.Lock()
 
     def refresh(self) -> int:
@@ -54,7 +55,11 @@ class ViewedRun:
 
     def list_page(self, query: Query) -> dict[str, Any]:
         """One page of the list, with the filters' values."""
-        return {**page(self.index, query), "facets": facets(self.index)}
+        with self._lock:
+            if self._facets is None or self._facets[0] != self.index.generation:
+                self._facets = (self.index.generation, facets(self.index))
+            values = self._facets[1]
+        return {**page(self.index, query), "facets": values}
 
     def dialogue(self, dialogue_id: str | None = None, *, seq: int | None = None) -> dict[str, Any]:
         """The page of one dialogue, by id or by its row."""
