@@ -73,6 +73,7 @@ def test_filters_sort_and_pages(run_dir: Path) -> None:
     assert ids(run, model="another-model") == []
     assert ids(run, text="RETURN A * B") == ["never-passed"]  # code, any case
     assert ids(run, text="(also-first-try)") == ["also-first-try"]  # problem
+    assert ids(run, text="add(a,_b)") == [] and len(ids(run, text="add(a, b)")) == 4  # `_` is no wildcard
     assert ids(run, sort="rounds", descending=True) == ["fixed", "never-passed", "first-try", "also-first-try"]
     second_page = run.list_page(Query(offset=2, limit=2))
     assert (second_page["total"], [row["id"] for row in second_page["rows"]]) == (4, ["never-passed", "also-first-try"])

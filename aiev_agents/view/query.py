@@ -77,8 +77,10 @@ class Query:
             clauses.append("instr(char(10) || models || char(10), ?) > 0")
             params.append(f"\n{self.model}\n")
         if self.text:
-            clauses.append("seq IN (SELECT seq FROM search WHERE instr(text, ?) > 0)")
-            params.append(self.text.lower())
+            # LIKE (ASCII case folded, the text is lower-cased already) scans faster than instr()
+            clauses.append("seq IN (SELECT seq FROM search WHERE text LIKE ? ESCAPE '\\')")
+            escaped = self.text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            params.append(f"%{escaped}%")
         return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
 
 
@@ -86,12 +88,18 @@ def page(index: RunIndex, query: Query) -> dict[str, Any]:
     """One page of rows matching ``query``, and how many match in all."""
     where, params = query.where()
     order = f"{SORTS[query.sort]} {'DESC' if query.descending else 'ASC'}, seq"
-    total = index.rows(f"SELECT COUNT(*) FROM rows{where}", tuple(params))[0][0]
+    # A text search scans every record's text: count in the same pass (a window), not in a second one.
+    counted = ", COUNT(*) OVER () AS total" if query.text else ""
     found = index.rows(
-        f"SELECT {_LIST_COLUMNS} FROM rows{where} ORDER BY {order} LIMIT ? OFFSET ?",
+        f"SELECT {_LIST_COLUMNS}{counted} FROM rows{where} ORDER BY {order} LIMIT ? OFFSET ?",
         (*params, query.limit, query.offset),
     )
-    return {"total": total, "offset": query.offset, "limit": query.limit, "rows": [_list_row(row) for row in found]}
+    if counted and found:
+        total = found[0]["total"]
+    else:
+        total = index.rows(f"SELECT COUNT(*) FROM rows{where}", tuple(params))[0][0]
+    rows = [_list_row(row) for row in found]
+    return {"total": total, "offset": query.offset, "limit": query.limit, "rows": rows}
 
 
 def facets(index: RunIndex) -> dict[str, Any]:
@@ -127,6 +135,7 @@ def seq_of(index: RunIndex, dialogue_id: str) -> int:
 
 def _list_row(row: Any) -> dict[str, Any]:
     item = dict(row)
+    item.pop("total", None)
     item["verified"] = None if item["verified"] is None else bool(item["verified"])
     item["models"] = [name for name in (item["models"] or "").split("\n") if name]
     return item
