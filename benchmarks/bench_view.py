@@ -15,7 +15,9 @@ problem, and measures, over HTTP to the viewer's server on 127.0.0.1:
 * filter changes: each of a few list requests with other filters (target ≤ 200 ms each).
 
 No baseline exists in the project (reading JSONL was the only way); the line ``read whole file``
-shows what one pass of ``json.loads`` over every line costs, the floor any reader pays.
+shows what one pass of ``json.loads`` over every line costs, the floor of any reader that parses
+each record (the index reads less: see ``aiev_agents/view/fastread.py``). The machine's load
+average is printed too: on a shared machine the rates move with it.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import tempfile
 import time
@@ -87,6 +90,8 @@ def main() -> int:
         path = synthetic_run(template, args.dialogues, folder)
         size_mb = path.stat().st_size / 1e6
         print(f"synthetic run: {args.dialogues} dialogues, {size_mb:.0f} MB ({path})")
+        cores, load = os.cpu_count(), os.getloadavg()[0]
+        print(f"machine: {cores} cores, load average {load:.2f} (other work competes for the cores above {cores})")
 
         started = time.perf_counter()
         with path.open("rb") as handle:

@@ -18,55 +18,45 @@ from __future__ import annotations
 import json
 from typing import Any
 
-_DECODER = json.JSONDecoder()
+_PROGRAM = b', "final_program": '
+_PACKAGES = b', "final_packages": '
+_TIMINGS = b', "timings": {'
+_ENDED_AT = b'"ended_at": "'
 _HEAD_KEYS = ("schema", "id", "stage", "verified", "status", "rounds", "seed", "problem", "models")
 
 
-def list_fields(line: bytes) -> dict[str, Any] | None:
-    """The record's fields before ``messages``, ``final_program`` and ``timings``; None when the
-    line does not have the shape of a current record (the caller then parses it whole)."""
-    if not line.endswith(b"}\n"):
+def list_fields(buffer: bytes, begin: int = 0, end: int | None = None) -> dict[str, Any] | None:
+    """The fields before ``messages``, ``final_program`` and ``timings.ended_at`` of the line
+    ``buffer[begin:end]`` (newline included); None when the line does not have the shape of a
+    current record (the caller then parses it whole).
+
+    The line is searched where it lies in ``buffer`` (a block of the file), never copied whole,
+    and each search starts where the one before stopped: one pass over its bytes.
+    """
+    end = len(buffer) if end is None else end
+    if end - begin < 3 or buffer[end - 2 : end] != b"}\n":
         return None
-    cut = line.find(b', "messages": ')
-    if cut < 0 or line.find(b', "executions": ', cut) < 0:
+    cut = buffer.find(b', "messages": ', begin, end)
+    executions = buffer.find(b', "executions": ', cut, end) if cut >= 0 else -1
+    if executions < 0:
         return None
     try:
-        head = json.loads(line[:cut].decode("utf-8") + "}")
+        head = json.loads(buffer[begin:cut].decode("utf-8") + "}")
     except (json.JSONDecodeError, UnicodeDecodeError):
         return None
-    if not isinstance(head, dict) or any(key not in head for key in _HEAD_KEYS):
+    if type(head) is not dict or any(key not in head for key in _HEAD_KEYS):
         return None
-    program = _value_between(line, cut, "final_program", "final_packages")
-    if isinstance(program, str):
-        head["final_program"] = program
-    ended_at = _ended_at(line, cut)
-    if ended_at is not None:
-        head["timings"] = {"ended_at": ended_at}
     head["messages"] = head["executions"] = None  # present; their content is not read here
+    at = buffer.find(_PROGRAM, executions, end)
+    stop = buffer.find(_PACKAGES, at, end) if at >= 0 else -1
+    if stop >= 0:
+        try:
+            head["final_program"] = json.loads(buffer[at + len(_PROGRAM) : stop].decode("utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            pass
+    at = buffer.find(_TIMINGS, max(stop, executions), end)
+    at = buffer.find(_ENDED_AT, at, end) if at >= 0 else -1
+    stop = buffer.find(b'"', at + len(_ENDED_AT), end) if at >= 0 else -1
+    if stop >= 0:
+        head["timings"] = {"ended_at": buffer[at + len(_ENDED_AT) : stop].decode("ascii", errors="replace")}
     return head
-
-
-def _value_between(line: bytes, start: int, key: str, next_key: str) -> Any:
-    """The value of ``key``, cut at the key written after it (or decoded to its end without one)."""
-    marker = f', "{key}": '.encode()
-    at = line.find(marker, start)
-    if at < 0:
-        return None
-    at += len(marker)
-    end = line.find(f', "{next_key}": '.encode(), at)
-    try:
-        if end >= 0:
-            return json.loads(line[at:end].decode("utf-8"))
-        return _DECODER.raw_decode(line[at:].decode("utf-8"))[0]
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return None
-
-
-def _ended_at(line: bytes, start: int) -> str | None:
-    """``timings.ended_at``, a plain ISO 8601 string (no escapes), read where it stands."""
-    at = line.find(b', "timings": {', start)
-    if at < 0:
-        return None
-    at = line.find(b'"ended_at": "', at)
-    end = line.find(b'"', at + 13) if at >= 0 else -1
-    return line[at + 13 : end].decode("ascii", errors="replace") if end >= 0 else None

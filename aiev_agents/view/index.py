@@ -33,6 +33,9 @@ INDEX_VERSION = 1
 #: Bytes at the head of the file whose hash tells a grown file from a rewritten one.
 _HEAD_BYTES = 4096
 _BATCH = 2000
+_BLOCK_BYTES = 1 << 22
+_BLANK = frozenset(b" \t\r\n")
+_NEWLINE = ord("\n")
 _COLUMNS = (
     "seq", "line_no", "offset", "length", "torn", "id", "verified", "status", "rounds", "models",
     "language", "source", "stage", "first_line", "ended_at", "note",
@@ -193,45 +196,54 @@ def _fill(db: sqlite3.Connection, path: Path, *, start: int, seq: int, line_no: 
     rows: list[tuple[Any, ...]] = []
     texts: list[tuple[int, str]] = []
     with db:
-        for offset, raw in _lines(path, start):
+        for offset, block, begin, end in _lines(path, start):
             line_no += 1
-            if raw.isspace():
-                upto, lines_upto = offset + len(raw), line_no
+            if block[begin] in _BLANK and block[begin:end].isspace():
+                upto, lines_upto = offset + end - begin, line_no
                 continue
-            torn = not raw.endswith(b"\n")
-            row = _row(raw, line_no, torn)
-            rows.append((seq, line_no, offset, len(raw), int(torn), *_values(row)))
+            torn = block[end - 1] != _NEWLINE
+            row = _row(block, begin, end, line_no, torn)
+            rows.append((seq, line_no, offset, end - begin, int(torn), *_values(row)))
             texts.append((seq, row["search"]))
             seq += 1
             read += 1
             if not torn:
-                upto, lines_upto = offset + len(raw), line_no
+                upto, lines_upto = offset + end - begin, line_no
             if len(rows) >= _BATCH:
                 _insert(db, rows, texts)
+        _insert(db, rows, texts)
         _insert(db, rows, texts)
         meta = {**state, "indexed_upto": upto, "lines_upto": lines_upto, "version": INDEX_VERSION}
         db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", [(k, str(v)) for k, v in meta.items()])
     return read
 
 
-def _lines(path: Path, start: int) -> Iterator[tuple[int, bytes]]:
+def _lines(path: Path, start: int) -> Iterator[tuple[int, bytes, int, int]]:
+    """``(file offset, block, begin, end)`` of each line from byte ``start``: the line, newline
+    included, is ``block[begin:end]``; blocks of the file are read whole and lines never copied."""
     try:
         with path.open("rb") as handle:
             handle.seek(start)
-            offset = start
-            for raw in handle:
-                yield offset, raw
-                offset += len(raw)
+            carry, base = b"", start  # base: the file offset of the next block's first byte
+            while data := handle.read(_BLOCK_BYTES):
+                block = carry + data if carry else data
+                begin = 0
+                while (newline := block.find(b"\n", begin)) >= 0:
+                    yield base + begin, block, begin, newline + 1
+                    begin = newline + 1
+                carry, base = block[begin:], base + begin
+            if carry:
+                yield base, carry, 0, len(carry)  # a last line without its newline
     except OSError as exc:
         raise DatasetError(f"cannot read {path}: {exc.strerror or exc}") from exc
 
 
-def _row(raw: bytes, line_no: int, torn: bool) -> dict[str, Any]:
-    fields = list_fields(raw)
+def _row(block: bytes, begin: int, end: int, line_no: int, torn: bool) -> dict[str, Any]:
+    fields = list_fields(block, begin, end)
     if fields is not None:
         return summarize(fields)
     try:
-        record = json.loads(raw)
+        record = json.loads(block[begin:end])
     except (json.JSONDecodeError, UnicodeDecodeError):
         record = None
     if isinstance(record, dict):

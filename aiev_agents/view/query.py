@@ -88,18 +88,25 @@ def page(index: RunIndex, query: Query) -> dict[str, Any]:
     """One page of rows matching ``query``, and how many match in all."""
     where, params = query.where()
     order = f"{SORTS[query.sort]} {'DESC' if query.descending else 'ASC'}, seq"
-    # A text search scans every record's text: count in the same pass (a window), not in a second one.
+    # Sort narrow rows (the key and seq), then read the page's columns; a text search scans every
+    # record's text, so it is counted in the same pass (a window) rather than in a second one.
     counted = ", COUNT(*) OVER () AS total" if query.text else ""
-    found = index.rows(
-        f"SELECT {_LIST_COLUMNS}{counted} FROM rows{where} ORDER BY {order} LIMIT ? OFFSET ?",
+    picked = index.rows(
+        f"SELECT seq{counted} FROM rows{where} ORDER BY {order} LIMIT ? OFFSET ?",
         (*params, query.limit, query.offset),
     )
-    if counted and found:
-        total = found[0]["total"]
+    if counted and picked:
+        total = picked[0]["total"]
     else:
         total = index.rows(f"SELECT COUNT(*) FROM rows{where}", tuple(params))[0][0]
-    rows = [_list_row(row) for row in found]
-    return {"total": total, "offset": query.offset, "limit": query.limit, "rows": rows}
+    seqs = [row["seq"] for row in picked]
+    found = {
+        row["seq"]: _list_row(row)
+        for row in index.rows(
+            f"SELECT {_LIST_COLUMNS} FROM rows WHERE seq IN ({', '.join('?' * len(seqs))})", tuple(seqs)
+        )
+    }
+    return {"total": total, "offset": query.offset, "limit": query.limit, "rows": [found[seq] for seq in seqs]}
 
 
 def facets(index: RunIndex) -> dict[str, Any]:
@@ -135,7 +142,6 @@ def seq_of(index: RunIndex, dialogue_id: str) -> int:
 
 def _list_row(row: Any) -> dict[str, Any]:
     item = dict(row)
-    item.pop("total", None)
     item["verified"] = None if item["verified"] is None else bool(item["verified"])
     item["models"] = [name for name in (item["models"] or "").split("\n") if name]
     return item
