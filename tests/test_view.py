@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import subprocess
 import sys
 import urllib.error
@@ -209,3 +210,21 @@ def test_a_line_of_another_shape_is_left_to_the_whole_parse(scripted_run: Path) 
     assert list_fields(json.dumps(record).encode()) is None  # no newline: maybe torn
     tricky = {**record, "problem": 'Say , "messages": and , "executions": here.'}
     assert summarize(list_fields((json.dumps(tricky) + "\n").encode())) == summarize(tricky)
+
+
+def test_the_command_serves_a_dialogues_file_until_interrupted(run_dir: Path) -> None:
+    command = [sys.executable, "-m", "aiev_agents.cli", "view", str(run_dir / "dialogues.jsonl"), "--port", "0"]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        indexed = proc.stdout.readline()
+        serving = proc.stdout.readline()
+        assert indexed.startswith(f"{run_dir / 'dialogues.jsonl'}: 4 new line(s) indexed into ")
+        url = serving.split()[1]
+        assert serving == f"serving {url} (Ctrl-C stops)\n" and url.startswith("http://127.0.0.1:")
+        listed = json.load(urllib.request.urlopen(url + "api/dialogues?q=never"))
+        assert [row["id"] for row in listed["rows"]] == ["never-passed"]
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+    assert proc.returncode == 0
