@@ -130,6 +130,11 @@ def main() -> int:
                 f"slowest filter change: {worst * 1000:.0f} ms (target <= {TARGET_FILTER_S * 1000:.0f} ms: "
                 f"{verdict(worst <= TARGET_FILTER_S)})"
             )
+            seconds, _ = timed_get(server.url + "api/overview")
+            print(f"overview, first time (the run report over every record): {seconds:.2f} s")
+        with ViewServer(ViewedRun(folder), port=0) as server:
+            seconds, _ = timed_get(server.url + "api/overview")
+            print(f"overview, a new viewer (kept in the index): {seconds * 1000:.0f} ms")
     return 0
 
 

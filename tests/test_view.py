@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from aiev_agents.errors import DatasetError
+from aiev_agents.generate.report import build_report
 from aiev_agents.view import Query, ViewedRun, ViewServer, write_html
 from aiev_agents.view.dialogue import program_diffs
 from aiev_agents.view.fastread import list_fields
@@ -228,3 +229,15 @@ def test_the_command_serves_a_dialogues_file_until_interrupted(run_dir: Path) ->
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=30)
     assert proc.returncode == 0
+
+
+def test_the_overview_is_the_run_report_kept_in_the_index_until_the_file_changes(run_dir: Path) -> None:
+    run = ViewedRun(run_dir)
+    run.refresh()
+    overview = run.overview()
+    assert overview["report"] == build_report(records(run_dir))
+    assert ViewedRun(run_dir).index.saved("overview") == overview  # a second viewer reads it back
+    append(run_dir, json.dumps({**records(run_dir)[2], "id": "late"}) + "\n")
+    run.refresh()
+    assert run.index.saved("overview") is None
+    assert run.overview()["report"]["counts"]["not_verified"] == 2

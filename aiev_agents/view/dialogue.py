@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..codeblocks import fenced, split_program
+from ..codeblocks import PYTHON_LABELS, SHELL_LABELS, fenced, split_program
 from ..dialogue.transcript import Transcript
 
 #: What each verdict check means, shown beside its figures.
@@ -92,7 +92,7 @@ def segments(text: str) -> list[dict[str, str]]:
     for fence in fenced(text):
         if fence.first > at:
             parts.append({"text": "\n".join(lines[at : fence.first])})
-        parts.append({"code": fence.code, "lang": fence.label or "python"})
+        parts.append({"code": fence.code, "lang": _highlight_language(fence.label)})
         at = fence.last + 1
     if at < len(lines):
         parts.append({"text": "\n".join(lines[at:])})
@@ -141,3 +141,10 @@ def _trace(record: Mapping[str, Any], messages: list[dict[str, Any]]) -> dict[st
         "ag2_session_id": trace.get("ag2_session_id"),
         "call_ids": [turn["call_id"] for turn in messages if turn.get("call_id")],
     }
+
+
+def _highlight_language(label: str) -> str:
+    """The highlighter's name for a fence label (``python3`` and ``py`` are ``python``, no label too)."""
+    if not label or label in PYTHON_LABELS:
+        return "python"
+    return "bash" if label in SHELL_LABELS else label

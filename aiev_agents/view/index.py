@@ -94,6 +94,26 @@ class RunIndex:
         with self._lock:
             return list(self._conn().execute(sql, params))
 
+    def saved(self, name: str) -> Any:
+        """A value saved with :meth:`save` for the file as it is now; None when the file changed since."""
+        with self._lock:
+            meta = self._meta()
+            stamp = f"{meta.get('size')}:{meta.get('mtime_ns')}"
+            if meta.get(f"{name}_for") != stamp or f"{name}_json" not in meta:
+                return None
+            return json.loads(meta[f"{name}_json"])
+
+    def save(self, name: str, value: Any) -> None:
+        """Keep a value derived from the whole file (the overview) until the file changes."""
+        with self._lock:
+            meta = self._meta()
+            stamp = f"{meta.get('size')}:{meta.get('mtime_ns')}"
+            with self._conn() as db:
+                db.executemany(
+                    "INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                    [(f"{name}_for", stamp), (f"{name}_json", json.dumps(value, ensure_ascii=False))],
+                )
+
     def record_at(self, seq: int) -> tuple[dict[str, Any], dict[str, Any] | None, str]:
         """The index row of ``seq``, the parsed record (None for a malformed line) and its raw text."""
         found = self.rows(f"SELECT {', '.join(_COLUMNS)} FROM rows WHERE seq = ?", (seq,))

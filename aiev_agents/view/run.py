@@ -70,11 +70,18 @@ class ViewedRun:
         return {**shown, "seq": seq, "line_no": row["line_no"]}
 
     def overview(self) -> dict[str, Any]:
-        """Counts and the run report's figures, with throughput over time."""
+        """Counts and the run report's figures, with throughput over time.
+
+        Kept in the index until ``dialogues.jsonl`` changes (a big run takes seconds to read whole).
+        """
         with self._lock:
             generation = self.index.generation
             if self._overview is None or self._overview[0] != generation:
-                self._overview = (generation, self._build_overview())
+                overview = self.index.saved("overview")
+                if overview is None:
+                    overview = self._build_overview()
+                    self.index.save("overview", overview)
+                self._overview = (generation, overview)
             return self._overview[1]
 
     def _build_overview(self) -> dict[str, Any]:
