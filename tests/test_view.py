@@ -16,7 +16,7 @@ import pytest
 
 from aiev_agents.errors import DatasetError
 from aiev_agents.generate.report import build_report
-from aiev_agents.view import Query, ViewedRun, ViewServer, write_html
+from aiev_agents.view import Query, ViewedRun, ViewServer, scan, write_html
 from aiev_agents.view.dialogue import program_diffs
 from aiev_agents.view.fastread import list_fields
 from aiev_agents.view.index import INDEX_SUFFIX
@@ -241,3 +241,20 @@ def test_the_overview_is_the_run_report_kept_in_the_index_until_the_file_changes
     run.refresh()
     assert run.index.saved("overview") is None
     assert run.overview()["report"]["counts"]["not_verified"] == 2
+
+
+def test_a_big_file_read_by_worker_processes_gives_the_rows_one_process_gives(
+    run_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines = (run_dir / "dialogues.jsonl").read_text().splitlines(keepends=True)
+    (run_dir / "dialogues.jsonl").write_text("".join(lines * 5) + "\n" + lines[0][:50])  # a blank and a torn line
+    serial = ViewedRun(run_dir, index_path=tmp_path / "serial.sqlite")
+    assert serial.refresh() == 21
+    monkeypatch.setattr(scan, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(scan, "_RANGE_BYTES", 12_000)  # a few lines per range
+    monkeypatch.setattr(scan.os, "cpu_count", lambda: 2)
+    parallel = ViewedRun(run_dir, index_path=tmp_path / "parallel.sqlite")
+    assert parallel.refresh() == 21
+    everything = Query(limit=100)
+    assert parallel.list_page(everything)["rows"] == serial.list_page(everything)["rows"]
+    assert parallel.list_page(everything)["rows"][-1]["id"] == "line-22"

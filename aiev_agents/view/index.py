@@ -15,15 +15,13 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import platformdirs
 
 from ..errors import DatasetError
-from .fastread import list_fields
-from .summary import malformed_row, summarize
+from .scan import malformed_values, scan_parts
 
 logger = logging.getLogger(__name__)
 
@@ -33,9 +31,6 @@ INDEX_VERSION = 1
 #: Bytes at the head of the file whose hash tells a grown file from a rewritten one.
 _HEAD_BYTES = 4096
 _BATCH = 2000
-_BLOCK_BYTES = 1 << 22
-_BLANK = frozenset(b" \t\r\n")
-_NEWLINE = ord("\n")
 _COLUMNS = (
     "seq", "line_no", "offset", "length", "torn", "id", "verified", "status", "rounds", "models",
     "language", "source", "stage", "first_line", "ended_at", "note",
@@ -210,75 +205,29 @@ def _grown(meta: dict[str, str], state: dict[str, Any]) -> bool:
 
 
 def _fill(db: sqlite3.Connection, path: Path, *, start: int, seq: int, line_no: int, state: dict[str, Any]) -> int:
-    """Index the lines of ``path`` from byte ``start``; returns how many were read."""
+    """Index the lines of ``path`` from byte ``start`` to its size in ``state``; returns how many were read."""
     read = 0
     upto, lines_upto = start, line_no
     rows: list[tuple[Any, ...]] = []
     texts: list[tuple[int, str]] = []
     with db:
-        for offset, block, begin, end in _lines(path, start):
-            line_no += 1
-            if block[begin] in _BLANK and block[begin:end].isspace():
-                upto, lines_upto = offset + end - begin, line_no
-                continue
-            torn = block[end - 1] != _NEWLINE
-            row = _row(block, begin, end, line_no, torn)
-            rows.append((seq, line_no, offset, end - begin, int(torn), *_values(row)))
-            texts.append((seq, row["search"]))
-            seq += 1
-            read += 1
-            if not torn:
-                upto, lines_upto = offset + end - begin, line_no
-            if len(rows) >= _BATCH:
-                _insert(db, rows, texts)
-        _insert(db, rows, texts)
+        for part in scan_parts(path, start, state["size"]):
+            for number, offset, length, torn, values, search, malformed in part.rows:
+                if malformed is not None:
+                    values = malformed_values(line_no + number, malformed)
+                rows.append((seq, line_no + number, offset, length, torn, *values))
+                texts.append((seq, search))
+                seq += 1
+                if len(rows) >= _BATCH:
+                    _insert(db, rows, texts)
+            read += len(part.rows)
+            if part.lines_upto:
+                upto, lines_upto = part.upto, line_no + part.lines_upto
+            line_no += part.lines
         _insert(db, rows, texts)
         meta = {**state, "indexed_upto": upto, "lines_upto": lines_upto, "version": INDEX_VERSION}
         db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", [(k, str(v)) for k, v in meta.items()])
     return read
-
-
-def _lines(path: Path, start: int) -> Iterator[tuple[int, bytes, int, int]]:
-    """``(file offset, block, begin, end)`` of each line from byte ``start``: the line, newline
-    included, is ``block[begin:end]``; blocks of the file are read whole and lines never copied."""
-    try:
-        with path.open("rb") as handle:
-            handle.seek(start)
-            carry, base = b"", start  # base: the file offset of the next block's first byte
-            while data := handle.read(_BLOCK_BYTES):
-                block = carry + data if carry else data
-                begin = 0
-                while (newline := block.find(b"\n", begin)) >= 0:
-                    yield base + begin, block, begin, newline + 1
-                    begin = newline + 1
-                carry, base = block[begin:], base + begin
-            if carry:
-                yield base, carry, 0, len(carry)  # a last line without its newline
-    except OSError as exc:
-        raise DatasetError(f"cannot read {path}: {exc.strerror or exc}") from exc
-
-
-def _row(block: bytes, begin: int, end: int, line_no: int, torn: bool) -> dict[str, Any]:
-    fields = list_fields(block, begin, end)
-    if fields is not None:
-        return summarize(fields)
-    try:
-        record = json.loads(block[begin:end])
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        record = None
-    if isinstance(record, dict):
-        return summarize(record)
-    reason = "a torn last line (the writer stopped mid-record)" if torn else "not a whole JSON object"
-    return malformed_row(line_no, f"line {line_no}: {reason}")
-
-
-def _values(row: dict[str, Any]) -> tuple[Any, ...]:
-    verified = None if row["verified"] is None else int(row["verified"])
-    models = "\n".join(row["models"])
-    return (
-        row["id"], verified, row["status"], row["rounds"], models, row["language"], row["source"],
-        row["stage"], row["first_line"], row["ended_at"], row["note"],
-    )  # fmt: skip
 
 
 _INSERT_ROW = f"INSERT INTO rows ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
