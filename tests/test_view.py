@@ -252,7 +252,7 @@ def test_a_big_file_read_by_worker_processes_gives_the_rows_one_process_gives(
     assert serial.refresh() == 21
     monkeypatch.setattr(scan, "PARALLEL_MIN_BYTES", 0)
     monkeypatch.setattr(scan, "_RANGE_BYTES", 12_000)  # a few lines per range
-    monkeypatch.setattr(scan.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(scan.os, "cpu_count", lambda: 3)  # two workers
     parallel = ViewedRun(run_dir, index_path=tmp_path / "parallel.sqlite")
     assert parallel.refresh() == 21
     everything = Query(limit=100)
