@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import threading
 import webbrowser
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,8 @@ def _cmd_view(args: argparse.Namespace) -> int:
         return 0
     read = run.refresh()
     server = ViewServer(run, port=args.port)
+    # The overview reads every record whole (seconds on a big run): start on it before anyone asks.
+    threading.Thread(target=run.overview, name="aiev-view-overview", daemon=True).start()
     print(f"{run.dialogues}: {read} new line(s) indexed into {run.index.index_path}")
     print(f"serving {server.url} (Ctrl-C stops)", flush=True)
     if args.open:
