@@ -43,6 +43,8 @@ def heading(driver: Any) -> str:
 
 
 def open_page(driver: Any, url: str, title: str) -> None:
+    """Load ``url`` afresh (a new hash on the same page would otherwise leave the old one showing for a moment)."""
+    driver.get("about:blank")
     driver.get(url)
     wait_for(driver, lambda d: heading(d).startswith(title))
 
@@ -111,3 +113,16 @@ def test_the_html_file_works_from_disk_without_a_server(driver: Any, scripted_ru
     assert "+    return a * b" in driver.find_element("css selector", "section.diff").text
     open_page(driver, page.as_uri() + "#/", "Overview")
     wait_for(driver, lambda d: len(d.execute_script("return Object.keys(Chart.instances)")) == 5)
+
+
+def test_sorting_from_the_list_orders_the_rows_and_keeps_the_filter(driver: Any, server: ViewServer) -> None:
+    from selenium.webdriver.support.ui import Select
+
+    open_page(driver, server.url + "#/list?verified=yes", "Dialogues")
+    Select(driver.find_element("css selector", "select[name=sort]")).select_by_value("rounds")
+    rendered = "return document.querySelector('select[name=sort]').value === 'rounds'"
+    wait_for(driver, lambda d: "sort=rounds" in d.current_url and d.execute_script(rendered))
+    Select(driver.find_element("css selector", "select[name=order]")).select_by_value("desc")
+    wait_for(driver, lambda d: "order=desc" in d.current_url and text(d, "table.list tbody tr td").startswith("fixed"))
+    assert "verified=yes" in driver.current_url
+    assert text(driver, "#total") == "3 match"

@@ -100,6 +100,7 @@ function hashOf(path, params) {
 
 const app = document.getElementById("app");
 let current = { keys: null };
+let navigations = 0; // next/previous requests made, so that only the latest one moves the page
 
 async function show() {
   const { path, params } = route();
@@ -165,10 +166,11 @@ async function showOverview() {
 
 // ---- list -----------------------------------------------------------------------------------
 
-function select(name, label, values, params) {
-  const options = [el("option", { value: "" }, label + ": any")];
+function select(name, label, values, params, anyText) {
+  const options = [el("option", { value: "" }, anyText || label + ": any")];
   for (const [value, n] of Object.entries(values)) {
-    options.push(el("option", { value, selected: params[name] === value }, `${value} (${n})`));
+    const text = typeof n === "number" ? `${value} (${n})` : n; // a count, or the option's name
+    options.push(el("option", { value, selected: params[name] === value }, text));
   }
   return el("select", { name, onchange: (event) => setFilter(params, name, event.target.value) }, options);
 }
@@ -192,8 +194,8 @@ async function showList(params) {
     select("verified", "verified", f.verified, params), select("status", "status", f.status, params),
     select("rounds", "rounds", f.rounds, params), select("model", "model", f.model, params),
     select("stage", "stage", f.stage, params), search,
-    select("sort", "sort", { line: "file", id: "id", rounds: "rounds", status: "status", ended: "end" }, params),
-    select("order", "order", { asc: "↑", desc: "↓" }, params));
+    select("sort", "sort", { id: "id", rounds: "rounds", status: "status", ended: "end time" }, params, "sort: file order"),
+    select("order", "order", { desc: "descending" }, params, "order: ascending"));
   const rows = data.rows.map((row, i) => {
     const pos = offset + i;
     const href = hashOf("/d/" + encodeURIComponent(row.id), { ...filterParams(params), pos, seq: row.seq });
@@ -239,7 +241,7 @@ function executionBox(run) {
     ["packages", (run.packages || []).join(", ") || "none"]];
   const output = el("pre", { class: "output" }, run.output || "(no output)");
   return el("section", { class: "execution " + run.status, "data-round": run.round },
-    el("h3", {}, `Run of round ${run.round}: `, badge({ status: run.status, verified: run.status === "pass" })),
+    el("h3", {}, `Run of round ${run.round}: `, el("span", { class: "badge " + (run.status === "pass" ? "ok" : "no") }, run.status)),
     el("table", { class: "facts" }, facts.map(([k, v]) => el("tr", {}, el("th", {}, k), el("td", {}, v ?? "–")))),
     output, run.truncated ? el("p", { class: "truncated" }, "[output truncated at the sandbox's limit]") : "",
     run.install_output ? el("details", {}, el("summary", {}, "pip output"), el("pre", { class: "output" }, run.install_output)) : "",
@@ -294,7 +296,9 @@ function navigation(params) {
   const go = async (step) => {
     if (params.pos === undefined || pos + step < 0) return;
     pos += step;
+    const mine = ++navigations;
     const page = await source.list({ ...filters, offset: pos, limit: 1 });
+    if (mine !== navigations) return; // a later press won: its answer decides where to go
     const row = page.rows[0];
     if (row) location.hash = hashOf("/d/" + encodeURIComponent(row.id), { ...filters, pos, seq: row.seq });
   };
