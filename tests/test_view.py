@@ -17,7 +17,7 @@ import pytest
 from aiev_agents.errors import DatasetError
 from aiev_agents.generate.report import build_report
 from aiev_agents.view import Query, ViewedRun, ViewServer, scan, write_html
-from aiev_agents.view.dialogue import program_diffs
+from aiev_agents.view.dialogue import dialogue_page, program_diffs
 from aiev_agents.view.fastread import list_fields
 from aiev_agents.view.index import INDEX_SUFFIX
 from aiev_agents.view.summary import summarize
@@ -258,3 +258,19 @@ def test_a_big_file_read_by_worker_processes_gives_the_rows_one_process_gives(
     everything = Query(limit=100)
     assert parallel.list_page(everything)["rows"] == serial.list_page(everything)["rows"]
     assert parallel.list_page(everything)["rows"][-1]["id"] == "line-22"
+
+
+def test_a_dialogue_page_has_side_turns_the_ag2_log_ids_and_what_each_check_means(scripted_run: Path) -> None:
+    record = records(scripted_run)[1]
+    record["trace"] = {"ag2_log_db": "runs/first/ag2.sqlite", "ag2_session_id": "4e2a"}
+    record["side_turns"] = [
+        {"role": "assistant", "name": "test_writer", "content": "```python\nassert add(1, 1) == 2\n```"}
+    ]
+    page = dialogue_page(record)
+    assert page["trace"]["ag2_session_id"] == "4e2a" and page["trace"]["ag2_log_db"] == "runs/first/ag2.sqlite"
+    assert page["trace"]["call_ids"] == [turn["call_id"] for turn in record["messages"] if turn["call_id"]]
+    assert page["side_turns"][0]["segments"] == [{"code": "assert add(1, 1) == 2\n", "lang": "python"}]
+    checks = {check["name"]: check for check in page["checks"]}
+    assert set(checks) == set(record["checks"])
+    assert checks["mutation"]["meaning"].startswith("Mutants of the solution")
+    assert [run["round"] for run in page["executions"]] == [1, 2] and page["problems"] == []
