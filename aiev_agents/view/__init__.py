@@ -1,9 +1,11 @@
 """``aiev view``: a local, read-only browser over a run's dialogues, and its charts.
 
-Modules: :mod:`.summary` (a record's list row), :mod:`.index` (the JSONL's index, cached
-beside it), :mod:`.query` (filters, sorting, paging), :mod:`.dialogue` (a record laid out for
-its page), :mod:`.run` (a run opened for viewing), :mod:`.server` (the HTTP server on
-127.0.0.1), :mod:`.html` (the one-file export), :mod:`.assets` (the shipped page files).
+Modules: :mod:`.summary` (a record's list row), :mod:`.fastread` (a line's list fields without
+its conversation), :mod:`.scan` (lines to rows, in worker processes for a big file),
+:mod:`.index` (the JSONL's index, cached beside it), :mod:`.query` (filters, sorting, paging),
+:mod:`.dialogue` (a record laid out for its page), :mod:`.run` (a run opened for viewing),
+:mod:`.server` (the HTTP server on 127.0.0.1), :mod:`.html` (the one-file export),
+:mod:`.assets` (the shipped page files).
 """
 
 from __future__ import annotations
