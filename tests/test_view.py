@@ -274,3 +274,18 @@ def test_a_dialogue_page_has_side_turns_the_ag2_log_ids_and_what_each_check_mean
     assert set(checks) == set(record["checks"])
     assert checks["mutation"]["meaning"].startswith("Mutants of the solution")
     assert [run["round"] for run in page["executions"]] == [1, 2] and page["problems"] == []
+
+
+def test_a_port_in_use_is_a_one_line_error(run_dir: Path) -> None:
+    with ViewServer(ViewedRun(run_dir), port=0) as first:
+        port = first.url.rsplit(":", 1)[1].strip("/")
+        proc = subprocess.run(
+            [sys.executable, "-m", "aiev_agents.cli", "view", str(run_dir), "--port", port],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert proc.returncode == 2
+    assert proc.stderr == (
+        f"error: cannot serve on 127.0.0.1:{port} (Address already in use): pass another --port, or 0\n"
+    )

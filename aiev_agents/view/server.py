@@ -28,11 +28,20 @@ DEFAULT_PORT = 8765
 
 
 class ViewServer:
-    """Serve one run on ``127.0.0.1:port`` (0: a free port) from a background thread or the caller's."""
+    """Serve one run on ``127.0.0.1:port`` (0: a free port) from a background thread or the caller's.
+
+    Raises:
+        AievError: The port cannot be bound (another program holds it).
+    """
 
     def __init__(self, run: ViewedRun, *, port: int = DEFAULT_PORT) -> None:
         self.run = run
-        self._httpd = ThreadingHTTPServer((HOST, port), _handler_for(run))
+        try:
+            self._httpd = ThreadingHTTPServer((HOST, port), _handler_for(run))
+        except OSError as exc:
+            raise AievError(
+                f"cannot serve on {HOST}:{port} ({exc.strerror or exc}): pass another --port, or 0"
+            ) from exc
         self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
 
