@@ -76,3 +76,11 @@ def executor(sandbox_settings: SandboxSettings) -> Iterator[Any]:
         yield agent
     finally:
         agent.close()
+
+
+@pytest.fixture(scope="session")
+def scripted_run(tmp_path_factory: pytest.TempPathFactory, sandbox_settings: SandboxSettings) -> Any:
+    """A real run folder made by `aiev generate` against the scripted teacher (see tests/view_runs.py)."""
+    from view_runs import make_scripted_run
+
+    return make_scripted_run(tmp_path_factory.mktemp("scripted-run"), sandbox_settings.image)

@@ -210,6 +210,7 @@ AG2_FREE = [
     f"{PKG}.data.reverify",
     f"{PKG}.evaluate.audit",
     f"{PKG}.evaluate",
+    f"{PKG}.view",
 ]
 
 
@@ -245,7 +246,7 @@ def test_the_sandbox_guest_side_needs_only_the_standard_library():
 #: The flow, upstream first: a module never imports a package later in the flow. Records
 #: (``dialogue.transcript``, ``dialogue.seed``) and ``*.settings`` modules are shared data that
 #: any layer may import.
-FLOW = ["llm", "sandbox", "roles", "dialogue", "generate", "data", "evaluate", "stage", "cli"]
+FLOW = ["llm", "sandbox", "roles", "dialogue", "generate", "data", "evaluate", "stage", "view", "cli"]
 SHARED_DATA = (f"{PKG}.dialogue.transcript", f"{PKG}.dialogue.seed")
 #: Upstream imports by design, each with its reason.
 ALLOWED_UPSTREAM = {

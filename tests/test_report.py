@@ -296,7 +296,7 @@ def test_report_command_writes_the_files_and_prints_the_markdown(
     (tmp_path / "dialogues.jsonl").write_text(json.dumps(records[0]) + "\n")
     parser = argparse.ArgumentParser(prog="aiev")
     add_commands(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(["report", str(tmp_path)])
+    args = parser.parse_args(["report", str(tmp_path), "--no-charts"])
 
     assert args.func(args) == 0
 

@@ -48,12 +48,14 @@ def _parser() -> argparse.ArgumentParser:
     from .models import add_commands as add_model_commands
     from .report import add_commands as add_report_commands
     from .seeds import add_commands as add_seeds_commands
+    from .view import add_commands as add_view_commands
 
     add_model_commands(commands)
     add_seeds_commands(commands)
     add_report_commands(commands)
     add_data_commands(commands)
     add_eval_commands(commands)
+    add_view_commands(commands)
     _add_verbose_to_commands(parser)
     return parser
 
