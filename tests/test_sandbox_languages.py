@@ -25,7 +25,7 @@ PROGRAMS = {
         "#include <cassert>\nint add(int a, int b) { return a + b; }\n"
         "int main() { assert(add(1, 2) == 3); assert(add(0, 0) == 0); }\n",
         "#include <assert.h>\nint add(int a, int b) { return a + b; }\nint main() { assert(add(1, 2) == 4); }\n",
-        "#include <cstdio>\nint add(int a, int b) { return a + b; }\nint main() { std::printf(\"%d\\n\", add(1, 2)); }\n",
+        '#include <cstdio>\nint add(int a, int b) { return a + b; }\nint main() { std::printf("%d\\n", add(1, 2)); }\n',
     ),
     "java": (
         "class Problem {\n  static int add(int a, int b) { return a + b; }\n"
@@ -90,7 +90,7 @@ def test_a_program_without_tests_that_exits_0_has_no_tests(sandbox: DockerSandbo
     [
         ("cpp", "int main() { return undefined_name; }\n", "undefined_name"),
         ("java", "class Problem { public static void main(String[] a) { int x = ; } }\n", "error"),
-        ("rust", "fn main() { let x: i32 = \"s\"; }\n", "mismatched types"),
+        ("rust", 'fn main() { let x: i32 = "s"; }\n', "mismatched types"),
     ],
 )
 def test_a_compile_error_fails_with_the_compilers_message(sandbox: DockerSandbox, language, source, message):
