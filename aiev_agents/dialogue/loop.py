@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..clock import utc_now
-from ..codeblocks import split_program
+from ..codeblocks import code_in_language, split_program
 from ..errors import ContextExceeded
 from ..roles.executor import ExecutorAgent
 from ..roles.questioner import QuestionerAgent
@@ -127,11 +127,30 @@ def _run_and_judge(dialogue: Conversation, rounds_limit: int, settings: VerdictS
     except ContextExceeded as exc:
         problem, verified, status = dialogue.problem, False, "context_exceeded"
         checks["context_exceeded"] = str(exc)
+    language = dialogue.seed.program_language
+    if language != "python":
+        program = code_in_language(dialogue.last_program, language, whole_text=False)
+        if not checks:
+            verified, status, checks = _verdict_in(language, dialogue, program, settings)
+        return _Outcome(problem, verified, status, checks, program, [])
     final = split_program(dialogue.last_program)
     packages = packages_installed(dialogue.executions, final.packages)
     if not checks:
         verified, status, checks = _verdict(dialogue, final.python, packages, settings)
     return _Outcome(problem, verified, status, checks, final.python, packages)
+
+
+def _verdict_in(
+    language: str, dialogue: Conversation, program: str, settings: VerdictSettings
+) -> tuple[bool, str, dict[str, Any]]:
+    """Judge the last round of a dialogue in another language than Python: its run and the
+    evidence that its tests ran (mutation testing and coverage are Python's: off here)."""
+    settings = settings.model_copy(update={"mutation": False, "coverage": False})
+    return judge_round(_no_aside, program, dialogue.executions[-1], settings, language=language)
+
+
+def _no_aside(code: str, **options: Any) -> ExecutionResult:
+    raise AssertionError("no run aside is needed without mutation testing and coverage")
 
 
 def _verdict(
