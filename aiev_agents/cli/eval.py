@@ -219,7 +219,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 def _config_source(config: AievConfig | None, benchmark: str) -> str | None:
     if config is None:
         return None
-    name = "humaneval_plus" if benchmark == "humaneval+" else benchmark
+    name = "humaneval_plus" if benchmark == "humaneval+" else benchmark.replace("-", "_")  # multipl-e-js: multipl_e_js
     return getattr(config.curate.benchmarks, name, None)
 
 

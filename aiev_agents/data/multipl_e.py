@@ -14,6 +14,7 @@ prompt's signature line), so both conventions build the same program.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +87,15 @@ def signature_line(task: BenchmarkTask) -> str:
     """The last non-empty line of the prompt: the function's signature (``fn f(x: i64) -> i64 {``)."""
     lines = [line for line in task.prompt.splitlines() if line.strip()]
     return lines[-1].strip() if lines else ""
+
+
+def described(task: BenchmarkTask) -> BenchmarkTask:
+    """``task`` with its prompt cut to the doc comment and the signature: what decontamination
+    compares (the imports and class headers every Java or C++ prompt repeats would match them all)."""
+    comment = ("//", "#", "/*", "*")
+    signature = signature_line(task)
+    kept = [line for line in task.prompt.splitlines() if line.strip().startswith(comment) or line.strip() == signature]
+    return replace(task, prompt="\n".join(kept) + "\n")
 
 
 def completion_from_code(task: BenchmarkTask, code: str) -> str:
