@@ -61,6 +61,13 @@ def test_a_failure_is_explained_and_repaired_then_verified(executor: ExecutorAge
     assert transcript.final_program == good
     assert transcript.checks["language"] == language
     assert transcript.seed["language"] == language
+    mutation = transcript.checks["mutation"]
+    assert (mutation["method"], mutation["killed"], mutation["survived"], mutation["score"]) == (
+        "default_return",
+        1,
+        [],
+        1.0,
+    )
     assert transcript.messages[4].content == EXPLANATION
 
 
@@ -96,3 +103,20 @@ def test_the_questioner_is_told_the_language_of_a_snippet_seed(executor: Executo
         asked = next(body for body in server.requests if key_by_role(body) == "questioner")["messages"][-1]["content"]
     assert asked.endswith("The problem must be solved in Go (standard library only): say so in the problem statement.")
     assert transcript.verified
+
+
+#: Tests that run and pass but never check a value: gutting `add` goes unnoticed.
+VACUOUS = {
+    "javascript": "const assert = require('assert');\nfunction add(a, b) { return a + b; }\n"
+    "assert.ok(add(1, 2) !== null);\n",
+    "cpp": "#include <cassert>\nint add(int a, int b) { return a + b; }\nint main() { assert(add(1, 2) >= 0); }\n",
+}
+
+
+@pytest.mark.parametrize("language", sorted(VACUOUS))
+def test_tests_that_survive_a_default_return_are_vacuous(executor: ExecutorAgent, language: str):
+    seed = {"id": f"{language}-vacuous", "problem": PROBLEM, "language": language}
+    transcript = dialogue(executor, seed, [], [reply(language, VACUOUS[language])])
+    assert transcript.executions[0].status == "pass"
+    assert (transcript.verified, transcript.status) == (False, "vacuous_tests")
+    assert (transcript.checks["mutation"]["killed"], transcript.checks["mutation"]["survived"]) == (0, ["add"])

@@ -23,6 +23,8 @@ from .agent_info import agent_usage, model_name, usage_since
 from .conversation import Conversation
 from .seed import Seed
 from .transcript import ExecutionResult, Timings, Transcript, Turn, Usage
+from .verdict.default_return import default_return_check
+from .verdict.gates import judge
 from .verdict.program import judge_round, packages_installed
 from .verdict.settings import VerdictSettings
 
@@ -143,10 +145,26 @@ def _run_and_judge(dialogue: Conversation, rounds_limit: int, settings: VerdictS
 def _verdict_in(
     language: str, dialogue: Conversation, program: str, settings: VerdictSettings
 ) -> tuple[bool, str, dict[str, Any]]:
-    """Judge the last round of a dialogue in another language than Python: its run and the
-    evidence that its tests ran (mutation testing and coverage are Python's: off here)."""
-    settings = settings.model_copy(update={"mutation": False, "coverage": False})
-    return judge_round(_no_aside, program, dialogue.executions[-1], settings, language=language)
+    """Judge the last round of a dialogue in another language than Python: its run, the
+    evidence that its tests ran, then (``settings.mutation``) the default-return check in
+    place of Python's mutants; coverage and hidden tests are Python's."""
+    last = dialogue.executions[-1]
+    plain = settings.model_copy(update={"mutation": False, "coverage": False})
+    verified, status, checks = judge_round(_no_aside, program, last, plain, language=language)
+    if not (verified and settings.mutation):
+        return verified, status, checks
+    started = time.perf_counter()
+
+    def run(mutant: str) -> ExecutionResult:
+        dialogue.check_cancelled()
+        return dialogue.executor.run_aside(mutant, timeout_s=settings.mutant_timeout_s, language=language)
+
+    try:
+        checks["mutation"] = default_return_check(run, program, language, settings.mutants)
+    finally:
+        dialogue.execution_s += time.perf_counter() - started
+    verified, status = judge(last, checks, settings.model_copy(update={"coverage": False}))
+    return verified, status, checks
 
 
 def _no_aside(code: str, **options: Any) -> ExecutionResult:

@@ -106,11 +106,18 @@ class ExecutorAgent(ConversableAgent):
         *,
         timeout_s: float | None = None,
         coverage: bool = False,
+        language: str = "python",
     ) -> ExecutionResult:
         """Run ``program`` (with ``packages``) outside the dialogue: nothing is recorded as a turn.
 
         ``timeout_s`` and ``coverage`` reach the Docker sandbox; a plain AG2 executor ignores them.
+        A ``language`` other than Python runs in the sandbox's toolchain image (no packages).
         """
+        if language != "python":
+            run_in = getattr(self.code_executor, "run_in", None)
+            if not callable(run_in):
+                raise ConfigError(f"{language} programs need the sandbox's DockerCodeExecutor, not this executor")
+            return run_in(program, language, timeout_s=timeout_s)
         sandbox = getattr(self.code_executor, "sandbox", None)
         if sandbox is not None and callable(getattr(sandbox, "execute", None)):
             return sandbox.execute(program, list(packages or []), timeout_s=timeout_s, coverage=coverage)

@@ -247,6 +247,11 @@ class DockerCodeExecutor:
             output += ("" if not output or output.endswith("\n") else "\n") + NO_TESTS_MESSAGE
         return ProgramResult(exit_code=execution.exit_code, output=output, execution=execution, executions=[execution])
 
+    def run_in(self, program: str, language: str, *, timeout_s: float | None = None) -> ExecutionResult:
+        """Run ``program`` (code, not a reply) in ``language`` in the toolchain sandbox."""
+        name = canonical_language(language)
+        return self._toolchain_sandbox(name).run(program, language=name, timeout_s=timeout_s)
+
     def _toolchain_sandbox(self, language: str) -> DockerSandbox:
         if self.toolchain_sandbox is None:
             self.toolchain_sandbox = DockerSandbox(self.sandbox.settings.for_language(language))

@@ -50,11 +50,14 @@ _RUST_HEAD = re.compile(r"\A(?:\s*(?:#!\[[^\n]*\]|//[^\n]*|/\*.*?\*/))*\s*", re.
 _OPEN, _CLOSE = "([{", ")]}"
 
 
-def masked_java(source: str) -> str:
+def masked_java(source: str, *, char_literals: bool = True) -> str:
     """``source`` with string, character and text-block literals and comments blanked out
-    (same length, newlines kept), so that code can be searched by position."""
+    (same length, newlines kept), so that code can be searched by position. C-family syntax;
+    ``char_literals=False`` leaves ``'`` alone (Rust's lifetimes are no literals)."""
 
     def blank(match: re.Match[str]) -> str:
+        if not char_literals and match.group(0).startswith("'"):
+            return match.group(0)
         return re.sub(r"[^\n]", " ", match.group(0))
 
     return _JAVA_TOKENS.sub(blank, source)
