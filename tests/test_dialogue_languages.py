@@ -4,6 +4,7 @@ tests is never verified."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -120,3 +121,17 @@ def test_tests_that_survive_a_default_return_are_vacuous(executor: ExecutorAgent
     assert transcript.executions[0].status == "pass"
     assert (transcript.verified, transcript.status) == (False, "vacuous_tests")
     assert (transcript.checks["mutation"]["killed"], transcript.checks["mutation"]["survived"]) == (0, ["add"])
+
+
+def test_aiev_verify_reruns_a_sample_with_its_languages_toolchain(executor: ExecutorAgent, tmp_path):
+    from aiev_agents.data.reverify import verify_dataset
+
+    good = PROGRAMS["java"][0]
+    transcript = dialogue(
+        executor, {"id": "java-verify", "problem": PROBLEM, "language": "java"}, [], [reply("java", good)]
+    )
+    assert transcript.verified
+    path = tmp_path / "dialogues.jsonl"
+    path.write_text(json.dumps(transcript.to_dict()) + "\n")
+    report = verify_dataset(path, executor.code_executor.sandbox.settings)
+    assert (report.checked, report.passed, report.mismatches) == (1, 1, [])

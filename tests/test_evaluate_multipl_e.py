@@ -142,3 +142,32 @@ def test_the_published_files_load_and_their_bare_prompts_fail(polyglot_settings,
     settings = SandboxSettings(toolchain_image=polyglot_settings.image, pull=False)
     summary = Evaluation(first, settings).run(CompletionsFile(completions), tmp_path / "out")
     assert summary["pass@1"] == 0.0
+
+
+@pytest.mark.docker
+def test_a_model_behind_a_scripted_server_is_scored_on_multipl_e(polyglot_settings, tmp_path: Path):
+    from aiev_agents.cli import main
+    from aiev_agents.testing import ScriptedReply, ScriptedServer
+
+    from helpers import write_config
+
+    replies = {
+        "add": "```javascript\nfunction add(x, y){\n  return x + y;\n}\n```",
+        "is_palindrome": "Sure:\n```js\nfunction is_palindrome(text){\n  return true;\n}\n```\nDone.",
+    }
+
+    def responder(body: dict) -> ScriptedReply:
+        content = body["messages"][-1]["content"]
+        return ScriptedReply(next(reply for name, reply in replies.items() if f"function {name}(" in content))
+
+    with ScriptedServer(responder=responder) as server:
+        config = write_config(tmp_path, server.base_url, polyglot_settings.image)
+        argv = ["eval", "--config", str(config), "--model", "teacher", "--benchmark", "multipl-e-js"]
+        argv += ["--dataset", str(DATA / "humaneval-js-tiny.jsonl"), "--image", polyglot_settings.image]
+        assert main([*argv, "--out", str(tmp_path / "out"), "--quiet"]) == 0
+        asked = [body["messages"][0]["content"] for body in server.requests]
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert (summary["pass@1"], summary["counts"]["passed"], summary["model"]) == (0.5, 1, "teacher")
+    assert all(text.startswith("Complete the following JavaScript function.") for text in asked)
+    rows = [json.loads(line) for line in (tmp_path / "out" / "results.jsonl").read_text().splitlines()]
+    assert rows[1]["solution"].endswith("function is_palindrome(text){\n  return true;\n}")
