@@ -5,7 +5,8 @@ Usage::
     python benchmarks/bench_languages.py [--runs 10] [--image aiev-sandbox-polyglot:latest] [--cpus 1]
 
 For each language, a hello-world with one test (a function, one assertion, a print) is run
-``--runs`` times after 2 warm-up runs, both ways, in the same run of this script:
+``--runs`` times after 2 warm-up runs, both ways, in turn (bare, ours, then ours, bare, ...)
+so that both meet the same load:
 
 * bare: the toolchain straight on the host through ``subprocess`` in a temporary folder
   (``node -e``, ``g++ && ./a.out``, ``java -ea File.java``, ``rustc && ./a.out``, ``go run``,
@@ -91,37 +92,46 @@ def p50_p95(samples: list[float]) -> tuple[float, float]:
     return statistics.median(ordered) * 1000, ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))] * 1000
 
 
-def bare_times(language: str, runs: int) -> list[float]:
-    """Seconds per run of the bare toolchain on the host (each run in a fresh folder, compile included)."""
+def bare_once(language: str) -> float:
+    """Seconds of one run of the bare toolchain on the host (a fresh folder, compile included)."""
     source, filename, command = CASES[language]
-    times = []
-    for index in range(WARMUP + runs):
-        with tempfile.TemporaryDirectory(prefix="aiev-bench-") as folder:
-            (Path(folder) / filename).write_text(source)
-            argv = ["node", "-e", source] if command is None else ["/bin/sh", "-c", command]
-            started = time.perf_counter()
-            done = subprocess.run(argv, cwd=folder, capture_output=True, text=True)
-            elapsed = time.perf_counter() - started
-        if done.returncode != 0 or done.stdout.strip() != "hello":
-            raise SystemExit(f"bare {language} failed: {done.stdout}{done.stderr}")
-        if index >= WARMUP:
-            times.append(elapsed)
-    return times
-
-
-def sandbox_times(box: DockerSandbox, language: str, runs: int) -> list[float]:
-    """Seconds per ``DockerSandbox.run`` of the program, as the caller sees them."""
-    source = CASES[language][0]
-    times = []
-    for index in range(WARMUP + runs):
+    with tempfile.TemporaryDirectory(prefix="aiev-bench-") as folder:
+        (Path(folder) / filename).write_text(source)
+        argv = ["node", "-e", source] if command is None else ["/bin/sh", "-c", command]
         started = time.perf_counter()
-        result = box.run(source, language=language)
+        done = subprocess.run(argv, cwd=folder, capture_output=True, text=True)
         elapsed = time.perf_counter() - started
-        if result.exit_code != 0 or result.output.strip() != "hello":
-            raise SystemExit(f"sandbox {language} failed: {result.status} {result.output}")
+    if done.returncode != 0 or done.stdout.strip() != "hello":
+        raise SystemExit(f"bare {language} failed: {done.stdout}{done.stderr}")
+    return elapsed
+
+
+def sandbox_once(box: DockerSandbox, language: str) -> float:
+    """Seconds of one ``DockerSandbox.run`` of the program, as the caller sees it."""
+    started = time.perf_counter()
+    result = box.run(CASES[language][0], language=language)
+    elapsed = time.perf_counter() - started
+    if result.exit_code != 0 or result.output.strip() != "hello":
+        raise SystemExit(f"sandbox {language} failed: {result.status} {result.output}")
+    return elapsed
+
+
+def interleaved(box: DockerSandbox, language: str, runs: int) -> tuple[list[float], list[float]]:
+    """Bare and sandbox times, one of each in turn (which goes first alternates), so that both
+    sides meet the same load on a shared machine."""
+    bare: list[float] = []
+    ours: list[float] = []
+    for index in range(WARMUP + runs):
+        if index % 2:
+            ours_s = sandbox_once(box, language)
+            bare_s = bare_once(language)
+        else:
+            bare_s = bare_once(language)
+            ours_s = sandbox_once(box, language)
         if index >= WARMUP:
-            times.append(elapsed)
-    return times
+            bare.append(bare_s)
+            ours.append(ours_s)
+    return bare, ours
 
 
 def startup_s(settings: SandboxSettings, runs: int = 3) -> float:
@@ -159,8 +169,8 @@ def main() -> None:
     )
     with DockerSandbox(settings) as box:
         for language in CASES:
-            bare = p50_p95(bare_times(language, args.runs))
-            ours = p50_p95(sandbox_times(box, language, args.runs))
+            bare_s, ours_s = interleaved(box, language, args.runs)
+            bare, ours = p50_p95(bare_s), p50_p95(ours_s)
             print(
                 f"{language:<11} {bare[0]:>9.1f} {bare[1]:>9.1f} {ours[0]:>9.1f} {ours[1]:>9.1f} "
                 f"{ours[0] / bare[0]:>6.2f}  {version(language)}"
