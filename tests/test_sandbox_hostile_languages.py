@@ -67,3 +67,11 @@ def test_a_runaway_compile_is_killed_at_the_deadline(sandbox: DockerSandbox):
     result = run_contained(sandbox, source, "cpp")
     assert (result.status, result.exit_code) == ("timeout", 137)
     assert result.duration_s < 4 + 2
+
+
+@pytest.mark.parametrize("language", ["go", "java", "rust"])
+def test_the_heavier_toolchains_work_within_the_tight_limits(sandbox: DockerSandbox, language: str):
+    from test_sandbox_languages import PROGRAMS
+
+    result = sandbox.run(PROGRAMS[language][0], language=language)
+    assert (result.status, result.exit_code) == ("pass", 0), result.output
