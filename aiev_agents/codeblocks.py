@@ -295,3 +295,22 @@ def _scan_pip_arguments(tokens: list[str], packages: list[str], rejected: list[s
         else:
             (packages if is_requirement(token) else rejected).append(token)
             i += 1
+
+
+def code_in_language(text: str, language: str, *, whole_text: bool = True) -> str:
+    """The code of a reply in ``language`` (a sandbox language name, e.g. ``javascript``).
+
+    The fences labelled with one of its names (``js``/``javascript``, ``cpp``/``c++``, ``java``,
+    ``rust``/``rs``, ``go``/``golang``, ``sh``/``bash``...) joined in order; without any, the
+    unlabelled fences; without fences at all, the whole text (``whole_text=False``: "").
+    """
+    from .sandbox.languages import known_language
+
+    all_fences = fenced(text)
+    wanted = known_language(language)
+    chosen = [fence.code for fence in all_fences if known_language(fence_label(fence.label)) == wanted]
+    if not chosen:
+        chosen = [fence.code for fence in all_fences if not fence.label]
+    if not all_fences:
+        return text if whole_text else ""
+    return "\n".join(chosen)

@@ -48,6 +48,24 @@ def sandbox_settings(docker_client: Any) -> SandboxSettings:
     return SandboxSettings(image=SANDBOX_IMAGE, pull=False, timeout_s=10)
 
 
+POLYGLOT_IMAGE = os.environ.get("AIEV_POLYGLOT_IMAGE", "aiev-sandbox-polyglot:latest")
+
+
+@pytest.fixture(scope="session")
+def polyglot_settings(docker_client: Any) -> SandboxSettings:
+    """Settings for a sandbox from the toolchains image POLYGLOT_IMAGE; skip if it is missing."""
+    import docker
+
+    try:
+        docker_client.images.get(POLYGLOT_IMAGE)
+    except docker.errors.ImageNotFound:
+        pytest.skip(
+            f"toolchains image {POLYGLOT_IMAGE} is missing; build it with "
+            "`aiev sandbox build --offline --toolchains` (or set AIEV_POLYGLOT_IMAGE)"
+        )
+    return SandboxSettings(image=POLYGLOT_IMAGE, pull=False, timeout_s=30)
+
+
 # ---------------------------------------------------------------------------------------
 # End of sandbox fixtures.
 # ---------------------------------------------------------------------------------------

@@ -181,7 +181,8 @@ def test_hf_dataset_loads_from_disk_and_from_parquet(dataset: Path, tmp_path: Pa
     assert [e["status"] for e in train[2]["executions"]] == ["fail", "pass"]
     assert train[1]["messages"][-1]["role"] == "assistant"
     assert json.loads(train[0]["seed"])["license"] == "MIT"
-    from_card = datasets.load_dataset(str(tmp_path / "hf"), split="train")
+    # a private cache: datasets keys its cache by the files' path, which pytest reuses from run to run
+    from_card = datasets.load_dataset(str(tmp_path / "hf"), split="train", cache_dir=str(tmp_path / "hf-cache"))
     assert from_card["id"] == SAMPLES and from_card.features == train.features
 
 

@@ -101,9 +101,16 @@ def _add_sandbox(commands: Any) -> None:
     sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", required=True, metavar="ACTION")
     build = sandbox_commands.add_parser("build", help="build the sandbox image")
     build.add_argument("--offline", action="store_true", help="build from a debootstrap rootfs, no registry")
-    build.add_argument("--tag", default="aiev-sandbox:latest", help="image name (default: %(default)s)")
+    build.add_argument(
+        "--tag", help="image name (default: aiev-sandbox:latest, with --toolchains aiev-sandbox-polyglot:latest)"
+    )
     build.add_argument("--base-image", default="python:3.12-slim", help="online: base image (default: %(default)s)")
     build.add_argument("--if-missing", action="store_true", help="do nothing when a current image exists")
+    build.add_argument(
+        "--toolchains",
+        action="store_true",
+        help="offline: add Node.js, g++, OpenJDK 17, rustc and Go (tag it aiev-sandbox-polyglot:latest)",
+    )
     build.set_defaults(func=_cmd_sandbox_build)
 
 
@@ -215,11 +222,15 @@ def _print_turn(turn) -> None:  # noqa: ANN001 - a Turn
 
 
 def _cmd_sandbox_build(args: argparse.Namespace) -> int:
-    from ..sandbox.image import build_image, image_is_current
+    from ..sandbox.image import DEFAULT_TAG, IMAGE_RECIPE, POLYGLOT_RECIPE, POLYGLOT_TAG, build_image, image_is_current
 
-    if args.if_missing and image_is_current(args.tag):
-        print(f"{args.tag} is present and current")
+    recipe = POLYGLOT_RECIPE if args.toolchains else IMAGE_RECIPE
+    name = args.tag or (POLYGLOT_TAG if args.toolchains else DEFAULT_TAG)
+    if args.if_missing and image_is_current(name, recipe=recipe):
+        print(f"{name} is present and current")
         return 0
-    tag = build_image(args.tag, offline=args.offline, base_image=args.base_image, on_progress=print)
+    tag = build_image(
+        name, offline=args.offline, base_image=args.base_image, toolchains=args.toolchains, on_progress=print
+    )
     print(f"built {tag}")
     return 0

@@ -20,7 +20,9 @@ from .config_flags import load_optional_config, sandbox_settings
 if TYPE_CHECKING:
     from ..config import AievConfig
 
-BENCHMARK_CHOICES = ("humaneval", "humaneval+", "humaneval_plus", "mbpp")
+BENCHMARK_CHOICES = ("humaneval", "humaneval+", "humaneval_plus", "mbpp") + tuple(
+    f"multipl-e-{code}" for code in ("js", "cpp", "java", "rs", "go", "sh")
+)
 
 
 def add_commands(commands: Any) -> None:
@@ -35,7 +37,9 @@ def add_commands(commands: Any) -> None:
 
 
 def _add_eval(commands: Any) -> None:
-    parser = commands.add_parser("eval", help="score a model or a completions file on HumanEval, HumanEval+ or MBPP")
+    parser = commands.add_parser(
+        "eval", help="score a model or a completions file on HumanEval, HumanEval+, MBPP or MultiPL-E"
+    )
     parser.add_argument("--benchmark", required=True, choices=BENCHMARK_CHOICES, help="the benchmark")
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--model", help="a name under `models` of --config: prompt it as AutoCoder's evaluation does")
@@ -142,7 +146,10 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         _say_missing(args, benchmark, source)
     else:
         source = _model_source(config, args, meta)
-    evaluation = Evaluation(benchmark, sandbox_settings(config, args.image), options=options)
+    settings = sandbox_settings(config, args.image)
+    if args.image:  # MultiPL-E runs in the toolchain image: --image names that one too
+        settings = settings.model_copy(update={"toolchain_image": args.image})
+    evaluation = Evaluation(benchmark, settings, options=options)
     if not args.quiet:
         evaluation.on_result = _progress(len(source.plan(benchmark.tasks)))
     summary = evaluation.run(source, args.out, meta)
@@ -212,7 +219,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 def _config_source(config: AievConfig | None, benchmark: str) -> str | None:
     if config is None:
         return None
-    name = "humaneval_plus" if benchmark == "humaneval+" else benchmark
+    name = "humaneval_plus" if benchmark == "humaneval+" else benchmark.replace("-", "_")  # multipl-e-js: multipl_e_js
     return getattr(config.curate.benchmarks, name, None)
 
 

@@ -122,18 +122,26 @@ def verify_dataset(
         source=str(resolve_dataset(source)),
         image=settings.image,
     )
-    with DockerSandbox(settings) as sandbox:
-        dirty = False
-        for line, transcript in _verified(source, report):
-            if limit is not None and report.checked >= limit:
-                break
-            if dirty or (fresh_each and report.checked):
-                sandbox.restart()
-            rerun = _rerun(sandbox, line, transcript)
-            dirty = bool(transcript.final_packages)
-            _record(report, rerun)
-            if on_result is not None:
-                on_result(rerun)
+    toolchains = DockerSandbox(settings.for_language("toolchains"))  # other languages' samples: started on first use
+    try:
+        with DockerSandbox(settings) as sandbox:
+            dirty = False
+            for line, transcript in _verified(source, report):
+                if limit is not None and report.checked >= limit:
+                    break
+                language = str(transcript.seed.get("language") or "python")
+                if language != "python":
+                    rerun = _rerun_in(toolchains, line, transcript, language)
+                else:
+                    if dirty or (fresh_each and report.checked):
+                        sandbox.restart()
+                    rerun = _rerun(sandbox, line, transcript)
+                    dirty = bool(transcript.final_packages)
+                _record(report, rerun)
+                if on_result is not None:
+                    on_result(rerun)
+    finally:
+        toolchains.stop()
     report.wall_s = round(time.perf_counter() - started, 3)
     return report
 
@@ -168,6 +176,23 @@ def _rerun(sandbox: Any, line: int, transcript: Transcript) -> Rerun:
         test_cases=result.test_cases,
         duration_s=result.duration_s,
         packages=list(transcript.final_packages),
+        output=result.output[-OUTPUT_TAIL_CHARS:],
+    )
+
+
+def _rerun_in(sandbox: Any, line: int, transcript: Transcript, language: str) -> Rerun:
+    """Re-run a sample in another language than Python with its toolchain (no packages, no hidden tests)."""
+    result: ExecutionResult = sandbox.run(transcript.final_program, language=language)
+    return Rerun(
+        id=transcript.id,
+        line=line,
+        recorded_status=transcript.status,
+        status=result.status,
+        exit_code=result.exit_code,
+        assertions=result.assertions,
+        test_cases=result.test_cases,
+        duration_s=result.duration_s,
+        packages=[],
         output=result.output[-OUTPUT_TAIL_CHARS:],
     )
 

@@ -19,6 +19,7 @@ from ..codeblocks import split_program
 from ..errors import ConfigError, DialogueAbandoned, ModelUnavailable
 from ..llm.ask import ask_agent, ask_choices, reply_text
 from ..roles.executor import ExecutorAgent, format_execution
+from ..roles.language_notes import proposal_note, task_note
 from ..roles.questioner import QuestionerAgent
 from .agent_info import model_error_message
 from .seed import Seed
@@ -82,9 +83,10 @@ class Conversation:
 
     def run(self, max_rounds: int) -> str:
         """Run until a pass or ``max_rounds`` programs; returns the problem statement."""
+        self.executor.language = self.seed.program_language
         self._record("system", self.programmer.name, self.programmer.system_message)
         problem = self.problem = self._propose()
-        task = _task_message(self.programmer, problem)
+        task = _task_message(self.programmer, problem, self.seed.program_language)
         self._record("user", self.questioner.name, task, None if self.seed.problem else self.last_call_id)
         self.programmer_view.append({"role": "user", "content": task})
         self._write_hidden_tests(problem)
@@ -99,16 +101,23 @@ class Conversation:
     def _propose(self) -> str:
         if self.seed.problem:
             return self.seed.problem.strip()
-        self.questioner_view.append(
-            {"role": "user", "content": self.questioner.proposal_request(self.seed.snippet or "")}
-        )
+        request = self.questioner.proposal_request(self.seed.snippet or "")
+        if self.seed.program_language != "python":
+            request = f"{request}\n{proposal_note(self.seed.program_language)}"
+        self.questioner_view.append({"role": "user", "content": request})
         problem = self._ask(self.questioner, self.questioner_view)
         self.questioner_view.append({"role": "assistant", "content": problem})
         return problem
 
+    @property
+    def _other_language(self) -> bool:
+        """The seed asks for a language other than Python (test writers and reviewers of
+        hidden tests write Python, so they sit those dialogues out)."""
+        return self.seed.program_language != "python"
+
     def _write_hidden_tests(self, problem: str) -> None:
-        """Extra roles at the ``tests`` place write tests the programmer never sees."""
-        for writer in self.test_writers:
+        """Extra roles at the ``tests`` place write tests the programmer never sees (Python only)."""
+        for writer in self.test_writers if not self._other_language else ():
             reply = self._ask(writer, [{"role": "user", "content": writer.tests_request(problem)}])
             self.side_turns.append(Turn(role="assistant", name=writer.name, content=reply))
             tests = split_program(reply).python
@@ -151,7 +160,7 @@ class Conversation:
 
     def _run_hidden_tests(self, execution: ExecutionResult) -> tuple[dict[str, Any] | None, str]:
         """Run the hidden tests against the solution alone; their result and the text the programmer reads."""
-        if not self.hidden_tests or execution.status in ("no_code", "install_error"):
+        if not self.hidden_tests or execution.status in ("no_code", "install_error") or self._other_language:
             return None, ""
         program = split_program(self.last_program)
         combined, reason = hidden_program(program.python, self.hidden_tests)
@@ -284,6 +293,10 @@ def _merge_consecutive(messages: list[Message]) -> list[Message]:
     return merged
 
 
-def _task_message(programmer: Any, problem: str) -> str:
+def _task_message(programmer: Any, problem: str, language: str = "python") -> str:
+    """The programmer's task: its own ``task_message`` for Python; for another language the
+    problem and what an answer in that language holds (tests the sandbox can count)."""
+    if language != "python":
+        return f"{problem.strip()}\n\n{task_note(language)}"
     task_message = getattr(programmer, "task_message", None)
     return task_message(problem) if callable(task_message) else problem

@@ -16,7 +16,7 @@ from typing import Any
 
 from .. import activity
 from ..clock import utc_now
-from ..codeblocks import split_program
+from ..codeblocks import code_in_language, split_program
 from ..errors import ContextExceeded
 from ..roles.executor import ExecutorAgent
 from ..roles.questioner import QuestionerAgent
@@ -24,6 +24,8 @@ from .agent_info import agent_usage, model_name, usage_since
 from .conversation import Conversation
 from .seed import Seed
 from .transcript import ExecutionResult, Timings, Transcript, Turn, Usage
+from .verdict.default_return import default_return_check
+from .verdict.gates import judge
 from .verdict.program import judge_round, packages_installed
 from .verdict.settings import VerdictSettings
 
@@ -132,6 +134,12 @@ def _run_and_judge(dialogue: Conversation, rounds_limit: int, settings: VerdictS
     except ContextExceeded as exc:
         problem, verified, status = dialogue.problem, False, "context_exceeded"
         checks["context_exceeded"] = str(exc)
+    language = dialogue.seed.program_language
+    if language != "python":
+        program = code_in_language(dialogue.last_program, language, whole_text=False)
+        if not checks:
+            verified, status, checks = _verdict_in(language, dialogue, program, settings)
+        return _Outcome(problem, verified, status, checks, program, [])
     final = split_program(dialogue.last_program)
     packages = packages_installed(dialogue.executions, final.packages)
     if not checks:
@@ -141,6 +149,36 @@ def _run_and_judge(dialogue: Conversation, rounds_limit: int, settings: VerdictS
 
 #: The step name of the checks after the last round (mutants, coverage), as progress shows it.
 VERDICT_STEP = "verdict checks"
+
+
+def _verdict_in(
+    language: str, dialogue: Conversation, program: str, settings: VerdictSettings
+) -> tuple[bool, str, dict[str, Any]]:
+    """Judge the last round of a dialogue in another language than Python: its run, the
+    evidence that its tests ran, then (``settings.mutation``) the default-return check in
+    place of Python's mutants; coverage and hidden tests are Python's."""
+    last = dialogue.executions[-1]
+    plain = settings.model_copy(update={"mutation": False, "coverage": False})
+    verified, status, checks = judge_round(_no_aside, program, last, plain, language=language)
+    if not (verified and settings.mutation):
+        return verified, status, checks
+    started = time.perf_counter()
+
+    def run(mutant: str) -> ExecutionResult:
+        dialogue.check_cancelled()
+        return dialogue.executor.run_aside(mutant, timeout_s=settings.mutant_timeout_s, language=language)
+
+    try:
+        with activity.step(dialogue.seed.id, last.round, VERDICT_STEP, "checks"):
+            checks["mutation"] = default_return_check(run, program, language, settings.mutants)
+    finally:
+        dialogue.execution_s += time.perf_counter() - started
+    verified, status = judge(last, checks, settings.model_copy(update={"coverage": False}))
+    return verified, status, checks
+
+
+def _no_aside(code: str, **options: Any) -> ExecutionResult:
+    raise AssertionError("no run aside is needed without mutation testing and coverage")
 
 
 def _verdict(

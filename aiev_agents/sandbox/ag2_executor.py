@@ -34,10 +34,11 @@ from autogen.code_utils import TIMEOUT_MSG, content_str
 from autogen.coding.base import CodeBlock, CommandLineCodeResult
 from pydantic import Field
 
-from aiev_agents.codeblocks import PYTHON_LABELS, Program, parse_blocks, program_from_blocks
+from aiev_agents.codeblocks import PYTHON_LABELS, Program, code_in_language, parse_blocks, program_from_blocks
 from aiev_agents.dialogue.transcript import ExecutionResult
 from aiev_agents.sandbox.ag2_blocks import ProgramExtractor, classified_blocks, filename_of, split_shell
 from aiev_agents.sandbox.docker_sandbox import DockerSandbox, Interpreter
+from aiev_agents.sandbox.languages import canonical_language
 from aiev_agents.sandbox.settings import SandboxSettings
 
 logger = logging.getLogger(__name__)
@@ -107,6 +108,7 @@ class DockerCodeExecutor:
         if settings is not None and sandbox is not None:
             raise ValueError("give settings or a sandbox, not both")
         self.sandbox = sandbox or DockerSandbox(settings or SandboxSettings())
+        self.toolchain_sandbox: DockerSandbox | None = None  # other languages' programs, started on first use
         self._extractor = ProgramExtractor()
 
     @property
@@ -224,6 +226,37 @@ class DockerCodeExecutor:
             rejected_packages=program.rejected,
         )
 
+    def run_program_in(self, message: str | list[Any] | None, language: str) -> ProgramResult:
+        """Run a reply as one program in ``language`` (any of :mod:`aiev_agents.sandbox.languages`):
+        its fences of that language joined (else its unlabelled ones), compiled and run by the
+        toolchain, in a sandbox from ``settings.toolchain_image`` kept beside the Python one.
+        Python goes to :meth:`run_program`. Nothing is installed: no package manager runs."""
+        name = canonical_language(language)
+        if name == "python":
+            return self.run_program(message)
+        code = code_in_language(content_str(message), name, whole_text=False)
+        if not code.strip():
+            execution = ExecutionResult(status="no_code", exit_code=1, output=NO_CODE_MESSAGE)
+        else:
+            execution = self._toolchain_sandbox(name).run(code, language=name)
+        logger.info(
+            "%s program %s (exit %s, %s tests)", name, execution.status, execution.exit_code, execution.tests_run
+        )
+        output = execution.output
+        if execution.status == "no_tests":
+            output += ("" if not output or output.endswith("\n") else "\n") + NO_TESTS_MESSAGE
+        return ProgramResult(exit_code=execution.exit_code, output=output, execution=execution, executions=[execution])
+
+    def run_in(self, program: str, language: str, *, timeout_s: float | None = None) -> ExecutionResult:
+        """Run ``program`` (code, not a reply) in ``language`` in the toolchain sandbox."""
+        name = canonical_language(language)
+        return self._toolchain_sandbox(name).run(program, language=name, timeout_s=timeout_s)
+
+    def _toolchain_sandbox(self, language: str) -> DockerSandbox:
+        if self.toolchain_sandbox is None:
+            self.toolchain_sandbox = DockerSandbox(self.sandbox.settings.for_language(language))
+        return self.toolchain_sandbox
+
     # -- lifecycle -----------------------------------------------------------------------
 
     def reset(self) -> None:
@@ -231,6 +264,8 @@ class DockerCodeExecutor:
         program starts from the image alone."""
         if self.sandbox.container_name is not None:
             self.sandbox.reset()
+        if self.toolchain_sandbox is not None and self.toolchain_sandbox.container_name is not None:
+            self.toolchain_sandbox.reset()
 
     def restart(self) -> None:
         """Give the sandbox a fresh container (if it has one; else it starts on first use):
@@ -243,8 +278,10 @@ class DockerCodeExecutor:
         self.sandbox.start()
 
     def stop(self) -> None:
-        """Remove the sandbox's container."""
+        """Remove the sandbox's container (and the toolchain sandbox's, if one was started)."""
         self.sandbox.stop()
+        if self.toolchain_sandbox is not None:
+            self.toolchain_sandbox.stop()
 
     def __enter__(self) -> DockerCodeExecutor:
         self.start()

@@ -45,6 +45,8 @@ PACKAGES_DIR = "/opt/aiev-packages"
 CA_BUNDLE_PATH = "/etc/aiev/ca-bundle.crt"
 SOCKET_NAME = "runner.sock"
 RUNNER_FILES = ("runner.py", "harness.py", "testcode.py", "explain.py", "wire.py", "procs.py", "watch.py")
+#: The toolchain drivers' helpers (``guest/toolchains/``), copied beside the runner.
+TOOLCHAIN_FILES = ("count.js", "cxx/assert.h", "count.sh")
 HOST_DIR_PREFIX = "aiev-sandbox-"
 SCRATCH_DIRS = ("/tmp", "/dev/shm")
 PROGRAM_ENV = {"PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1", "HOME": "/tmp"}
@@ -153,6 +155,14 @@ def _make_host_dir(settings: SandboxSettings) -> Path:
     for name in RUNNER_FILES:
         (code / name).write_text(package.joinpath(name).read_text(encoding="utf-8"), encoding="utf-8")
         (code / name).chmod(0o644)
+    toolchains = package.joinpath("toolchains")
+    for name in TOOLCHAIN_FILES:
+        target = code / "toolchains" / name
+        target.parent.mkdir(parents=True, exist_ok=True, mode=0o755)
+        target.write_text(toolchains.joinpath(name).read_text(encoding="utf-8"), encoding="utf-8")
+        target.chmod(0o644)
+    for folder in (code / "toolchains", code / "toolchains" / "cxx"):
+        folder.chmod(0o755)
     code.chmod(0o755)
     ctl = host_dir / "ctl"
     ctl.mkdir()
@@ -203,8 +213,9 @@ def _container_options(
         "network_mode": s.network,
         "read_only": s.read_only_rootfs,
         "tmpfs": {
-            s.workdir: f"size={s.tmpfs_size},uid={s.program_uid},gid={s.program_gid},mode=0755",
-            "/tmp": f"size={s.tmpfs_size},mode=1777",
+            # exec: compiled languages run the binaries they build there (Python could run anything anyway)
+            s.workdir: f"size={s.tmpfs_size},uid={s.program_uid},gid={s.program_gid},mode=0755,exec",
+            "/tmp": f"size={s.tmpfs_size},mode=1777,exec",
         },
         "volumes": {
             str(host_dir / "code"): {"bind": CODE_DIR, "mode": "ro"},

@@ -32,6 +32,10 @@ RECIPE_LABEL = "aiev-agents.image-recipe"
 IMAGE_RECIPE = "aiev-sandbox/1"
 DEFAULT_TAG = "aiev-sandbox:latest"
 DEBOOTSTRAP_PACKAGES = ("python3", "python3-pip", "python3-venv", "python-is-python3", "ca-certificates")
+#: The image with every toolchain the sandbox runs (``aiev_agents.sandbox.languages``), and its recipe.
+POLYGLOT_TAG = "aiev-sandbox-polyglot:latest"
+POLYGLOT_RECIPE = "aiev-sandbox-polyglot/1"
+TOOLCHAIN_PACKAGES = ("nodejs", "g++", "openjdk-17-jdk-headless", "libjavatuples-java", "rustc", "golang-go")
 VENV = "/opt/venv"
 _PATH = f"{VENV}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -47,6 +51,7 @@ def build_image(
     suite: str = "bookworm",
     mirror: str | None = None,
     rootfs: str | Path | None = None,
+    toolchains: bool = False,
     client: Any = None,
     on_progress: Progress | None = None,
 ) -> str:
@@ -61,6 +66,8 @@ def build_image(
         mirror: Debian mirror URL for debootstrap; its default if None.
         rootfs: An existing debootstrap rootfs to import instead of making one (it is
             completed in place: venv, ``/workspace``); offline only.
+        toolchains: Offline only: add the Node.js, C++, Java, Rust and Go toolchains
+            (``TOOLCHAIN_PACKAGES``, about 1.9 GB more) and label the image ``POLYGLOT_RECIPE``.
         client: A ``docker.DockerClient``; ``docker.from_env()`` if None.
         on_progress: Called with each line of build progress.
 
@@ -73,23 +80,29 @@ def build_image(
     progress = on_progress or (lambda line: logger.info("%s", line))
     client = client or connect(timeout=600)
     if not offline:
+        if toolchains:
+            raise SandboxUnavailable("The toolchains image is built offline only: add --offline.")
         return _build_online(client, tag, base_image, progress)
+    recipe = POLYGLOT_RECIPE if toolchains else IMAGE_RECIPE
     if rootfs is not None:
-        return _import_rootfs(client, Path(rootfs), tag, f"debootstrap:{suite}", progress)
+        return _import_rootfs(client, Path(rootfs), tag, f"debootstrap:{suite}", progress, recipe)
+    packages = DEBOOTSTRAP_PACKAGES + (TOOLCHAIN_PACKAGES if toolchains else ())
     with tempfile.TemporaryDirectory(prefix="aiev-rootfs-") as tmp:
         root = Path(tmp) / "rootfs"
-        _debootstrap(root, suite, mirror, progress)
-        return _import_rootfs(client, root, tag, f"debootstrap:{suite}", progress)
+        _debootstrap(root, suite, mirror, progress, packages)
+        return _import_rootfs(client, root, tag, f"debootstrap:{suite}", progress, recipe)
 
 
-def image_is_current(tag: str = DEFAULT_TAG, client: Any = None) -> bool:
-    """True when the engine has ``tag`` and it was built by this version's recipe."""
+def image_is_current(tag: str = DEFAULT_TAG, client: Any = None, *, recipe: str | None = None) -> bool:
+    """True when the engine has ``tag`` and it was built by this version's recipe
+    (``recipe``; default: the toolchains recipe for ``POLYGLOT_TAG``, else the Python one)."""
     client = client or connect()
     try:
         image = client.images.get(tag)
     except docker.errors.ImageNotFound:
         return False
-    return (image.labels or {}).get(RECIPE_LABEL) == IMAGE_RECIPE
+    wanted = recipe or (POLYGLOT_RECIPE if tag == POLYGLOT_TAG else IMAGE_RECIPE)
+    return (image.labels or {}).get(RECIPE_LABEL) == wanted
 
 
 def connect(docker_host: str | None = None, *, timeout: int | None = None) -> docker.DockerClient:
@@ -161,12 +174,14 @@ def _build_online(client: Any, tag: str, base_image: str, progress: Progress) ->
     return image.id
 
 
-def _debootstrap(root: Path, suite: str, mirror: str | None, progress: Progress) -> None:
+def _debootstrap(
+    root: Path, suite: str, mirror: str | None, progress: Progress, packages: tuple[str, ...] = DEBOOTSTRAP_PACKAGES
+) -> None:
     if shutil.which("debootstrap") is None:
         raise SandboxUnavailable("debootstrap is not installed: run `apt-get install debootstrap`.")
     if os.geteuid() != 0:
         raise SandboxUnavailable("debootstrap needs root: run the offline build as root.")
-    command = ["debootstrap", "--variant=minbase", f"--include={','.join(DEBOOTSTRAP_PACKAGES)}"]
+    command = ["debootstrap", "--variant=minbase", f"--include={','.join(packages)}"]
     command += [suite, str(root)] + ([mirror] if mirror else [])
     _run(command, progress, what="debootstrap")
 
@@ -182,7 +197,9 @@ def _complete_rootfs(root: Path, progress: Progress) -> None:
                 entry.unlink()
 
 
-def _import_rootfs(client: Any, root: Path, tag: str, source: str, progress: Progress) -> str:
+def _import_rootfs(
+    client: Any, root: Path, tag: str, source: str, progress: Progress, recipe: str = IMAGE_RECIPE
+) -> str:
     if not (root / "usr" / "bin" / "python3").exists():
         raise SandboxUnavailable(f"{root} is not a rootfs with python3; run debootstrap first.")
     _complete_rootfs(root, progress)
@@ -191,7 +208,7 @@ def _import_rootfs(client: Any, root: Path, tag: str, source: str, progress: Pro
         f"ENV PATH={_PATH}",
         "WORKDIR /workspace",
         'CMD ["python3"]',
-        f'LABEL {RECIPE_LABEL}="{IMAGE_RECIPE}" aiev-agents.image-source="{source}"',
+        f'LABEL {RECIPE_LABEL}="{recipe}" aiev-agents.image-source="{source}"',
     ]
     progress(f"Importing {root} as {tag}")
     tar = subprocess.Popen(

@@ -9,6 +9,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 DEFAULT_IMAGE = "python:3.12-slim"
+#: The image with every toolchain (``aiev sandbox build --offline --toolchains``).
+DEFAULT_TOOLCHAIN_IMAGE = "aiev-sandbox-polyglot:latest"
+_PYTHON_NAMES = ("python", "py", "python3")
 NOBODY = 65534
 
 
@@ -21,6 +24,11 @@ class SandboxSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     image: str = Field(DEFAULT_IMAGE, description="Image with `python3` (and pip, for installs).")
+    toolchain_image: str = Field(
+        DEFAULT_TOOLCHAIN_IMAGE,
+        description="Image for programs in JavaScript, C++, Java, Rust, Go or bash "
+        "(`aiev sandbox build --offline --toolchains`).",
+    )
     pull: bool = Field(True, description="Pull the image when the engine does not have it.")
     docker_host: str | None = Field(None, description="Docker engine URL; default: DOCKER_HOST or the local socket.")
     workdir: str = Field("/workspace", description="Working directory inside the container.")
@@ -79,6 +87,12 @@ class SandboxSettings(BaseModel):
     state_dir: Path | None = Field(
         None, description="Host folder for the runner's socket and code; default: the system temp folder."
     )
+
+    def for_language(self, language: str) -> SandboxSettings:
+        """These settings for programs in ``language``: the same, from ``toolchain_image`` unless Python."""
+        if language.strip().lower() in _PYTHON_NAMES:
+            return self
+        return self.model_copy(update={"image": self.toolchain_image})
 
     @field_validator("ca_bundle", "docker_host", "pip_index_url", "state_dir", mode="before")
     @classmethod

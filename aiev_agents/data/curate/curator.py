@@ -22,6 +22,7 @@ from ...errors import DatasetError
 from ...generate.store import DIALOGUES_FILE
 from ...jsonl import dumps_line, numbered_records
 from ..benchmarks import BenchmarkTask, load_benchmark
+from ..multipl_e import described, is_multipl_e, load_multipl_e
 from .report import BenchmarkInfo, CurateReport, FilterCount, Removal
 from .settings import BenchmarkSources, CurateSettings
 
@@ -66,7 +67,12 @@ def load_benchmarks(
     tasks: list[BenchmarkTask] = []
     infos: list[BenchmarkInfo] = []
     for name, source in sources.enabled().items():
-        loaded = load_benchmark(name, source, cache_dir=cache_dir)
+        if is_multipl_e(name):
+            loaded = [
+                described(task) for task in load_multipl_e(name[len("multipl_e_") :], source, cache_dir=cache_dir)
+            ]
+        else:
+            loaded = load_benchmark(name, source, cache_dir=cache_dir)
         tasks += loaded
         infos.append(BenchmarkInfo(name=name, source=source, tasks=len(loaded)))
         logger.info("loaded %d %s task(s) from %s", len(loaded), name, source)

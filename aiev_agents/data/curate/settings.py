@@ -26,8 +26,15 @@ class BenchmarkSources(BaseModel):
         HUMANEVAL_PLUS_URL, description="HumanEval+ (evalplus release) .jsonl(.gz) path or URL."
     )
     mbpp: str | None = Field(MBPP_URL, description="MBPP (974 tasks) .jsonl path or URL.")
+    multipl_e_js: str | None = Field(None, description="MultiPL-E's humaneval-js-reworded.jsonl path or URL; off.")
+    multipl_e_cpp: str | None = Field(None, description="MultiPL-E's humaneval-cpp-reworded.jsonl path or URL; off.")
+    multipl_e_java: str | None = Field(None, description="MultiPL-E's humaneval-java-reworded.jsonl path or URL; off.")
+    multipl_e_rs: str | None = Field(None, description="MultiPL-E's humaneval-rs-reworded.jsonl path or URL; off.")
+    multipl_e_go: str | None = Field(None, description="MultiPL-E's humaneval-go-reworded.jsonl path or URL; off.")
+    multipl_e_sh: str | None = Field(None, description="MultiPL-E's humaneval-sh-reworded.jsonl path or URL; off.")
 
-    @field_validator("humaneval", "humaneval_plus", "mbpp", mode="before")
+    @field_validator("humaneval", "humaneval_plus", "mbpp", "multipl_e_js", "multipl_e_cpp", "multipl_e_java",
+                     "multipl_e_rs", "multipl_e_go", "multipl_e_sh", mode="before")  # fmt: skip
     @classmethod
     def _empty_is_unset(cls, value: Any) -> Any:
         if value is None or (isinstance(value, str) and value.strip().lower() in ("", "none", "null")):

@@ -15,8 +15,9 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ...codeblocks import classify, fenced, split_program
+from ...codeblocks import classify, code_in_language, fence_label, fenced, split_program
 from ...dialogue.transcript import Transcript, Turn
+from ...sandbox.languages import known_language
 
 ExportFormat = Literal["openai", "sharegpt", "alpaca", "hf", "autocoder"]
 FORMATS: tuple[ExportFormat, ...] = ("openai", "sharegpt", "alpaca", "hf", "autocoder")
@@ -28,6 +29,15 @@ RUN_START = "<API_RUN_START>"
 RUN_STOP = "<API_RUN_STOP>"
 
 _SHAREGPT_FROM = {"system": "system", "user": "human", "assistant": "gpt"}
+#: The fence tag each language's code is exported under.
+FENCE_TAGS = {name: name for name in ("python", "javascript", "cpp", "java", "rust", "go", "bash")}
+
+
+def language_of(transcript: Transcript) -> str:
+    """The language of a sample's programs: its seed's ``language``, Python by default."""
+    return known_language(str(transcript.seed.get("language") or "python")) or "python"
+
+
 _BLANK_RUN = re.compile(r"\n{3,}")
 
 
@@ -76,6 +86,7 @@ def to_sharegpt(transcript: Transcript, *, merge: bool = True) -> dict[str, Any]
     return {
         "id": transcript.id,
         "schema": EXPORT_SCHEMA_VERSION,
+        "language": language_of(transcript),
         "conversations": [
             {"from": _SHAREGPT_FROM[m.role], "value": m.content} for m in conversation(transcript, merge=merge)
         ],
@@ -91,6 +102,7 @@ def to_alpaca(transcript: Transcript) -> dict[str, Any]:
     return {
         "id": transcript.id,
         "schema": EXPORT_SCHEMA_VERSION,
+        "language": language_of(transcript),
         "instruction": transcript.problem,
         "input": "",
         "output": final_solution(transcript),
@@ -106,11 +118,12 @@ def to_autocoder(transcript: Transcript, *, merge: bool = True) -> dict[str, Any
     its prose is kept around them. The execution report follows as the user turn, so a model
     learns to call its own interpreter.
     """
+    language = language_of(transcript)
     messages = [
-        {"role": m.role, "content": wrap_runnable(m.content) if m.role == "assistant" else m.content}
+        {"role": m.role, "content": wrap_runnable(m.content, language) if m.role == "assistant" else m.content}
         for m in conversation(transcript, merge=merge)
     ]
-    return {"id": transcript.id, "schema": EXPORT_SCHEMA_VERSION, "messages": messages}
+    return {"id": transcript.id, "schema": EXPORT_SCHEMA_VERSION, "language": language, "messages": messages}
 
 
 def to_hf_row(transcript: Transcript, *, merge: bool = True) -> dict[str, Any]:
@@ -121,6 +134,7 @@ def to_hf_row(transcript: Transcript, *, merge: bool = True) -> dict[str, Any]:
         "stage": transcript.stage,
         "status": transcript.status,
         "rounds": transcript.rounds,
+        "language": language_of(transcript),
         "problem": transcript.problem,
         "messages": [{"role": m.role, "content": m.content} for m in conversation(transcript, merge=merge)],
         "final_program": transcript.final_program,
@@ -155,6 +169,7 @@ def hf_features() -> Any:
             "stage": Value("string"),
             "status": Value("string"),
             "rounds": Value("int32"),
+            "language": Value("string"),
             "problem": Value("string"),
             "messages": List({"role": Value("string"), "content": Value("string")}),
             "final_program": Value("string"),
@@ -179,23 +194,28 @@ def hf_features() -> Any:
 
 
 def final_solution(transcript: Transcript) -> str:
-    """The final answer as markdown: an optional ``bash`` pip block, then the ``python`` program."""
+    """The final answer as markdown: an optional ``bash`` pip block, then the program in a fence
+    of its language (``python``, ``javascript``, ``cpp``, ``java``, ``rust``, ``go``, ``bash``)."""
     parts = []
     if transcript.final_packages:
         pip = "\n".join(f"pip install {package}" for package in transcript.final_packages)
         parts.append(f"```bash\n{pip}\n```")
-    parts.append(f"```python\n{transcript.final_program.rstrip()}\n```")
+    parts.append(f"```{FENCE_TAGS[language_of(transcript)]}\n{transcript.final_program.rstrip()}\n```")
     return "\n\n".join(parts)
 
 
-def wrap_runnable(answer: str) -> str:
+def wrap_runnable(answer: str, language: str = "python") -> str:
     """Rewrite an answer's runnable fences as AutoCoder interpreter calls.
 
     The text outside runnable fences is kept. Where the first runnable fence stood, one
     wrapped ``sh`` block (only when packages were asked for) and one wrapped ``python``
-    block (all Python blocks joined, as the executor ran them) are put. An answer without
-    runnable code is returned unchanged.
+    block (all Python blocks joined, as the executor ran them) are put. In another
+    ``language``, its fences (else the unlabelled ones) are the runnable ones, joined into
+    one wrapped block tagged with the language. An answer without runnable code is returned
+    unchanged.
     """
+    if language != "python":
+        return _wrap_other(answer, language)
     program = split_program(answer)
     spans = _runnable_spans(answer)
     if not spans or not program.python.strip():
@@ -210,6 +230,22 @@ def wrap_runnable(answer: str) -> str:
     first = spans[0][0]
     after = "\n".join(_outside(lines[first:], [(s - first, e - first) for s, e in spans]))
     pieces = [before, "\n".join(calls), _BLANK_RUN.sub("\n\n", after).strip()]
+    return "\n".join(piece for piece in pieces if piece) + "\n"
+
+
+def _wrap_other(answer: str, language: str) -> str:
+    code = code_in_language(answer, language, whole_text=False)
+    all_fences = fenced(answer)
+    ours = [f for f in all_fences if known_language(fence_label(f.label)) == language] or [
+        f for f in all_fences if not f.label
+    ]
+    if not ours or not code.strip():
+        return answer
+    call = f"{RUN_START}```{FENCE_TAGS[language]}\n{code.rstrip()}\n```{RUN_STOP}"
+    lines = answer.splitlines()
+    first = ours[0].first
+    after = "\n".join(_outside(lines[first:], [(f.first - first, f.last - first) for f in ours]))
+    pieces = ["\n".join(lines[:first]).rstrip(), call, _BLANK_RUN.sub("\n\n", after).strip()]
     return "\n".join(piece for piece in pieces if piece) + "\n"
 
 

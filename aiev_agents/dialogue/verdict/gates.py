@@ -34,7 +34,8 @@ def any_assert(run: ExecutionResult, checks: Mapping[str, Any], settings: Verdic
 def tests_ran(run: ExecutionResult, checks: Mapping[str, Any], settings: VerdictSettings) -> str | None:
     """Test code executed ``min_tests`` assertions or test cases (one by default), none failed,
     and the solution was called: the program's own tests, or the hidden tests when the program
-    has none of its own."""
+    has none of its own. In another language than Python (``checks["language"]``) the
+    language's counted assertions or test cases are the evidence; no solution call is traced."""
     hidden = checks.get("hidden_tests") or {}
     hidden_ran = hidden.get("status") == "pass" and bool(hidden.get("called"))
     if run.exit_code == 0 and run.status == "no_tests" and hidden_ran:
@@ -43,6 +44,8 @@ def tests_ran(run: ExecutionResult, checks: Mapping[str, Any], settings: Verdict
         return run.status
     if run.assertions + run.test_cases < settings.min_tests and not hidden_ran:
         return "no_tests"
+    if checks.get("language", "python") != "python":  # no solution-call evidence outside Python
+        return None
     return None if run.solution_calls or hidden_ran else "no_tests"
 
 

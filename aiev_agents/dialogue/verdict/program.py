@@ -62,11 +62,14 @@ def judge_round(
     settings: VerdictSettings | None = None,
     hidden: Mapping[str, Any] | None = None,
     hidden_tests: Sequence[str] = (),
+    language: str = "python",
 ) -> tuple[bool, str, dict[str, Any]]:
     """The verdict on a last round: its run, then the checks of a passing program
-    (``run_aside(program, timeout_s=..., coverage=...)`` runs mutants and the coverage run)."""
+    (``run_aside(program, timeout_s=..., coverage=...)`` runs mutants and the coverage run).
+    A ``language`` other than Python is recorded in the checks (``language``), where the
+    ``tests_ran`` gate reads it."""
     settings = settings or VerdictSettings()
-    checks: dict[str, Any] = {}
+    checks: dict[str, Any] = {"language": language} if language != "python" else {}
     if hidden is not None:
         checks["hidden_tests"] = {key: value for key, value in hidden.items() if key != "output"}
     if round_passed(last, hidden):

@@ -20,7 +20,8 @@ are served in order. Bytes travel base64-encoded.
   uid are killed and the scratch folders (workdir, /tmp, /dev/shm) emptied.
 * ``{"op": "run", "source": str, "nonce": str, "timeout": float, "output_limit": int,
   "cpu_seconds": int|null, "site_dir": str|null, "coverage": bool, "filename": str,
-  "interpreter": "python"|"sh"|"bash", "keep_files": bool}`` -> ``{"ok": true,
+  "interpreter": "python"|"sh"|"bash"|"exec", "argv": [str], "env": {str: str},
+  "keep_files": bool}`` -> ``{"ok": true,
   "exit_code": int, "timed_out": bool, "oom_killed": bool|null, "duration": float,
   "output": b64, "tail": b64, "truncated": bool, "total_bytes": int, "report": b64,
   "clean": bool}``:
@@ -34,7 +35,10 @@ are served in order. Bytes travel base64-encoded.
   ``source`` is written (created or replaced; a relative path without ``..``, folders
   made as needed). ``interpreter`` (default ``python``): ``python`` runs the file through
   the harness (tests counted); ``sh`` runs it with ``/bin/sh``, ``bash`` with ``bash``
-  (``/bin/sh`` where the image has no bash), and the report is empty. ``keep_files``
+  (``/bin/sh`` where the image has no bash), and the report is empty; ``exec`` runs
+  ``argv`` (looked up on ``PATH``, with ``env`` added to the environment) with the report
+  pipe left open on fd 3 (and reopenable as ``/dev/fd/3``): the toolchain drivers of other
+  languages compile and run the file there and write their counts line to it. ``keep_files``
   (default false): leave the workdir, /tmp and /dev/shm as the last run left them
   instead of emptying them (leftover processes are killed all the same), so that files
   persist from run to run. A file that cannot be written is reported as a run that
@@ -75,7 +79,7 @@ from typing import Any
 
 REPORT_FD = 3
 DEFAULT_FILENAME = "main.py"
-INTERPRETERS = ("python", "sh", "bash")
+INTERPRETERS = ("python", "sh", "bash", "exec")
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -258,6 +262,8 @@ class Runner:
             self.conn.close()
         os.setsid()
         self._redirect(job["out_w"], job["report_w"])
+        if request.get("interpreter") == "exec":  # the program uid may reopen it as /dev/fd/3 (the JVM must)
+            procs.quiet(os.fchmod, REPORT_FD, 0o622)
         self._limit(request)
         procs.quiet(procs.write_text, "/proc/self/oom_score_adj", "1000")
         os.setgroups([])
@@ -359,9 +365,24 @@ def exec_shell(request: dict[str, Any]) -> None:
     os._exit(127)
 
 
+def exec_argv(request: dict[str, Any]) -> None:
+    """Replace the child by ``argv`` (fd 3 stays open for the counts line); never returns."""
+    argv = [str(arg) for arg in request.get("argv") or []]
+    for signum in (signal.SIGPIPE, signal.SIGXFSZ):
+        signal.signal(signum, signal.SIG_DFL)
+    os.environ.update({str(key): str(value) for key, value in (request.get("env") or {}).items()})
+    try:
+        os.execvp(argv[0], argv)
+    except (OSError, IndexError) as exc:
+        os.write(2, f"aiev runner: cannot start {argv[:1]}: {exc}\n".encode())
+    os._exit(127)
+
+
 def run_child(harness: ModuleType, request: dict[str, Any]) -> None:
     """Run the program's file through the harness as ``python main.py`` would (or through
     the shell), then exit."""
+    if request.get("interpreter") == "exec":
+        exec_argv(request)
     if request.get("interpreter", "python") != "python":
         exec_shell(request)
     filename = checked_filename(request.get("filename") or DEFAULT_FILENAME)

@@ -1,0 +1,183 @@
+"""Compile-and-run cost per language: the warm sandbox runner against the bare toolchain on the host.
+
+Usage::
+
+    python benchmarks/bench_languages.py [--runs 10] [--image aiev-sandbox-polyglot:latest] [--cpus 1]
+
+For each language, a hello-world with one test (a function, one assertion, a print) is run
+``--runs`` times after 2 warm-up runs, both ways, in turn (bare, ours, then ours, bare, ...)
+so that both meet the same load:
+
+* bare: the toolchain straight on the host through ``subprocess`` in a temporary folder
+  (``node -e``, ``g++ && ./a.out``, ``java -ea File.java``, ``rustc && ./a.out``, ``go run``,
+  ``bash``), the compile step included;
+* ours: ``DockerSandbox.run(program, language=...)`` (the warm runner forks a child that
+  compiles and runs it, non-root, limited, the tests counted).
+
+It prints p50 and p95 of each side in milliseconds and the ratio of the p50s (goal: 1.2 or less),
+then the start-up time of a sandbox from the toolchain image and from the Python image.
+The host's toolchain versions are printed too: they may differ from the image's (Debian bookworm's).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from aiev_agents.sandbox import DockerSandbox, SandboxSettings  # noqa: E402
+
+WARMUP = 2
+RUSTC = "/usr/bin/rustc" if Path("/usr/bin/rustc").exists() else "rustc"  # Debian's, as in the image
+#: language -> (source, file name on the host, bare command)
+CASES = {
+    "javascript": (
+        "const assert = require('assert');\nfunction hello() { return 'hello'; }\n"
+        "assert.strictEqual(hello(), 'hello');\nconsole.log(hello());\n",
+        "main.js",
+        None,  # node -e SOURCE
+    ),
+    "cpp": (
+        '#include <cassert>\n#include <cstdio>\n#include <cstring>\nconst char *hello() { return "hello"; }\n'
+        'int main() { assert(std::strcmp(hello(), "hello") == 0); std::puts(hello()); }\n',
+        "main.cpp",
+        "g++ -std=c++17 -o a.out main.cpp && ./a.out",
+    ),
+    "java": (
+        'class Main {\n  static String hello() { return "hello"; }\n'
+        "  public static void main(String[] args) {\n"
+        '    assert hello().equals("hello");\n    System.out.println(hello());\n  }\n}\n',
+        "Main.java",
+        "java -ea Main.java",
+    ),
+    "rust": (
+        'fn hello() -> &\'static str { "hello" }\n'
+        'fn main() { assert_eq!(hello(), "hello"); println!("{}", hello()); }\n',
+        "main.rs",
+        f"{RUSTC} --edition 2021 -o a.out main.rs && ./a.out",
+    ),
+    "go": (
+        'package main\n\nimport "fmt"\n\nfunc hello() string { return "hello" }\n\n'
+        'func main() {\n\tif hello() != "hello" {\n\t\tpanic("hello")\n\t}\n\tfmt.Println(hello())\n}\n',
+        "main.go",
+        "go run main.go",
+    ),
+    "bash": (
+        'hello() { echo hello; }\n[ "$(hello)" = hello ] || exit 1\nhello\n',
+        "main.sh",
+        "bash main.sh",
+    ),
+}
+VERSIONS = {
+    "javascript": "node --version",
+    "cpp": "g++ -dumpfullversion",
+    "java": "java -version 2>&1 | head -1",
+    "rust": f"{RUSTC} --version",
+    "go": "go version",
+    "bash": "bash --version | head -1",
+}
+
+
+def p50_p95(samples: list[float]) -> tuple[float, float]:
+    """p50 and p95 of ``samples`` (seconds), in milliseconds."""
+    ordered = sorted(samples)
+    return statistics.median(ordered) * 1000, ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))] * 1000
+
+
+def bare_once(language: str) -> float:
+    """Seconds of one run of the bare toolchain on the host (a fresh folder, compile included)."""
+    source, filename, command = CASES[language]
+    with tempfile.TemporaryDirectory(prefix="aiev-bench-") as folder:
+        (Path(folder) / filename).write_text(source)
+        argv = ["node", "-e", source] if command is None else ["/bin/sh", "-c", command]
+        started = time.perf_counter()
+        done = subprocess.run(argv, cwd=folder, capture_output=True, text=True)
+        elapsed = time.perf_counter() - started
+    if done.returncode != 0 or done.stdout.strip() != "hello":
+        raise SystemExit(f"bare {language} failed: {done.stdout}{done.stderr}")
+    return elapsed
+
+
+def sandbox_once(box: DockerSandbox, language: str) -> float:
+    """Seconds of one ``DockerSandbox.run`` of the program, as the caller sees it."""
+    started = time.perf_counter()
+    result = box.run(CASES[language][0], language=language)
+    elapsed = time.perf_counter() - started
+    if result.exit_code != 0 or result.output.strip() != "hello":
+        raise SystemExit(f"sandbox {language} failed: {result.status} {result.output}")
+    return elapsed
+
+
+def interleaved(box: DockerSandbox, language: str, runs: int) -> tuple[list[float], list[float]]:
+    """Bare and sandbox times, one of each in turn (which goes first alternates), so that both
+    sides meet the same load on a shared machine."""
+    bare: list[float] = []
+    ours: list[float] = []
+    for index in range(WARMUP + runs):
+        if index % 2:
+            ours_s = sandbox_once(box, language)
+            bare_s = bare_once(language)
+        else:
+            bare_s = bare_once(language)
+            ours_s = sandbox_once(box, language)
+        if index >= WARMUP:
+            bare.append(bare_s)
+            ours.append(ours_s)
+    return bare, ours
+
+
+def startup_s(settings: SandboxSettings, runs: int = 3) -> float:
+    """Median seconds from ``start()`` to a ready runner."""
+    times = []
+    for _ in range(runs):
+        box = DockerSandbox(settings)
+        started = time.perf_counter()
+        box.start()
+        times.append(time.perf_counter() - started)
+        box.stop()
+    return statistics.median(times)
+
+
+def version(language: str) -> str:
+    done = subprocess.run(VERSIONS[language], shell=True, capture_output=True, text=True)
+    return done.stdout.strip().splitlines()[0] if done.stdout.strip() else "?"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--image", default="aiev-sandbox-polyglot:latest")
+    parser.add_argument("--python-image", default="aiev-sandbox:latest")
+    parser.add_argument("--cpus", type=float, default=1.0, help="the sandbox's CPU quota (default 1 core)")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    missing = [lang for lang in CASES if shutil.which(VERSIONS[lang].split()[0].split("/")[-1]) is None]
+    if missing:
+        raise SystemExit(f"toolchains missing on the host: {missing}")
+    settings = SandboxSettings(image=args.image, pull=False, cpus=args.cpus)
+    print(f"{args.runs} runs each after {WARMUP} warm-up runs; sandbox cpus={args.cpus:g}")
+    print(
+        f"{'language':<11} {'bare p50':>9} {'bare p95':>9} {'ours p50':>9} {'ours p95':>9} {'ratio':>6}  host toolchain"
+    )
+    with DockerSandbox(settings) as box:
+        for language in CASES:
+            bare_s, ours_s = interleaved(box, language, args.runs)
+            bare, ours = p50_p95(bare_s), p50_p95(ours_s)
+            print(
+                f"{language:<11} {bare[0]:>9.1f} {bare[1]:>9.1f} {ours[0]:>9.1f} {ours[1]:>9.1f} "
+                f"{ours[0] / bare[0]:>6.2f}  {version(language)}"
+            )
+    for name, image in (("toolchain image", args.image), ("python image", args.python_image)):
+        print(f"start-up, {name} ({image}): {startup_s(SandboxSettings(image=image, pull=False)) * 1000:.0f} ms")
+
+
+if __name__ == "__main__":
+    main()
