@@ -154,7 +154,7 @@ def test_a_prefix_cache_spares_each_role_its_own_conversation(model_path: Path) 
 @pytest.mark.local_model
 def test_parallel_slots_answer_concurrent_callers_each_in_its_own_step(model_path: Path) -> None:
     config = {"model": MODEL, "model_path": str(model_path), "n_ctx": 1024, "max_tokens": 8, "temperature": 0.0,
-              "parallel": 3}  # fmt: skip
+              "repeat_penalty": 1.1, "parallel": 3}  # fmt: skip
     clients = [LlamaCppClient(config) for _ in range(3)]
     assert len({id(client.llama) for client in clients}) == 1
     events: list[activity.ActivityEvent] = []

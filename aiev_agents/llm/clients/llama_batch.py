@@ -161,7 +161,12 @@ class BatchedLlama:
                 if self._closed:
                     self._fail_all(RuntimeError("the batched model was closed"))
                     return
-                self._assign_waiting()
+                try:
+                    self._assign_waiting()
+                except Exception as exc:  # noqa: BLE001 - the callers get the error, the thread goes on
+                    logger.exception("starting a batched request failed")
+                    self._fail_busy(exc)
+                    continue
             try:
                 self._step()
             except Exception as exc:  # noqa: BLE001 - every waiting caller gets the error, the thread goes on
@@ -302,7 +307,9 @@ class BatchedLlama:
         frequency = float(sampling.get("frequency_penalty") or 0.0)
         presence = float(sampling.get("presence_penalty") or 0.0)
         if (penalty, frequency, presence) != (1.0, 0.0, 0.0):
-            penalties = lib.llama_sampler_init_penalties(PENALTY_LAST_N, penalty, frequency, presence)
+            penalties = lib.llama_sampler_init_penalties(
+                self._llama.n_vocab(), PENALTY_LAST_N, penalty, frequency, presence
+            )
             lib.llama_sampler_chain_add(chain, penalties)
         temperature = float(sampling.get("temperature") or 0.0)
         if temperature <= 0:
