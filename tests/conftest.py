@@ -36,16 +36,19 @@ def docker_client() -> Iterator[Any]:
 @pytest.fixture(scope="session")
 def sandbox_settings(docker_client: Any) -> SandboxSettings:
     """Settings for a sandbox from the local image SANDBOX_IMAGE; skip if it is missing."""
+    return _local_image(docker_client, SANDBOX_IMAGE, "sandbox image", "", "AIEV_SANDBOX_IMAGE", timeout_s=10)
+
+
+def _local_image(client: Any, image: str, what: str, flags: str, variable: str, timeout_s: float) -> SandboxSettings:
+    """Settings for a sandbox from ``image``, which must be on this machine (the test skips otherwise)."""
     import docker
 
     try:
-        docker_client.images.get(SANDBOX_IMAGE)
+        client.images.get(image)
     except docker.errors.ImageNotFound:
-        pytest.skip(
-            f"sandbox image {SANDBOX_IMAGE} is missing; build it with `aiev sandbox build --offline` "
-            "(or set AIEV_SANDBOX_IMAGE)"
-        )
-    return SandboxSettings(image=SANDBOX_IMAGE, pull=False, timeout_s=10)
+        build = f"aiev sandbox build --offline{flags}"
+        pytest.skip(f"{what} {image} is missing; build it with `{build}` (or set {variable})")
+    return SandboxSettings(image=image, pull=False, timeout_s=timeout_s)
 
 
 POLYGLOT_IMAGE = os.environ.get("AIEV_POLYGLOT_IMAGE", "aiev-sandbox-polyglot:latest")
@@ -54,16 +57,9 @@ POLYGLOT_IMAGE = os.environ.get("AIEV_POLYGLOT_IMAGE", "aiev-sandbox-polyglot:la
 @pytest.fixture(scope="session")
 def polyglot_settings(docker_client: Any) -> SandboxSettings:
     """Settings for a sandbox from the toolchains image POLYGLOT_IMAGE; skip if it is missing."""
-    import docker
-
-    try:
-        docker_client.images.get(POLYGLOT_IMAGE)
-    except docker.errors.ImageNotFound:
-        pytest.skip(
-            f"toolchains image {POLYGLOT_IMAGE} is missing; build it with "
-            "`aiev sandbox build --offline --toolchains` (or set AIEV_POLYGLOT_IMAGE)"
-        )
-    return SandboxSettings(image=POLYGLOT_IMAGE, pull=False, timeout_s=30)
+    return _local_image(
+        docker_client, POLYGLOT_IMAGE, "toolchains image", " --toolchains", "AIEV_POLYGLOT_IMAGE", timeout_s=30
+    )
 
 
 # ---------------------------------------------------------------------------------------

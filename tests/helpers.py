@@ -117,3 +117,35 @@ def program(text: str) -> str:
 def run_program(sandbox: DockerSandbox, text: str) -> ExecutionResult:
     """Run a program written indented inside a test in ``sandbox``."""
     return sandbox.run(program(text))
+
+
+def scripted_dialogue(
+    executor: Any,
+    seed: Any,
+    questioner: list[str],
+    programmer: list[str],
+    *,
+    requests: list[dict[str, Any]] | None = None,
+    **options: Any,
+) -> Any:
+    """One dialogue whose questioner and programmer answer from their scripts, every reply used.
+
+    ``requests``, when given, receives the bodies the scripted server was sent."""
+    from aiev_agents import ProgrammerAgent, QuestionerAgent, run_dialogue
+    from aiev_agents.config import ModelSpec
+    from aiev_agents.llm import llm_config_for
+    from aiev_agents.testing import ScriptedServer, key_by_role
+
+    with ScriptedServer({"questioner": questioner, "programmer": programmer}, key=key_by_role) as server:
+        spec = ModelSpec(backend="openai_compatible", model="scripted-teacher", base_url=server.base_url)
+        transcript = run_dialogue(
+            seed,
+            questioner=QuestionerAgent(llm_config=llm_config_for(spec)),
+            programmer=ProgrammerAgent(llm_config=llm_config_for(spec)),
+            executor=executor,
+            **options,
+        )
+        assert (server.remaining("questioner"), server.remaining("programmer")) == (0, 0)
+        if requests is not None:
+            requests.extend(server.requests)
+    return transcript

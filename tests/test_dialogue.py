@@ -11,23 +11,13 @@ from aiev_agents.testing import ScriptedServer, key_by_role
 
 import programs
 import transcripts as tx
+from helpers import scripted_dialogue
 
 pytestmark = pytest.mark.docker
 
 
 def dialogue(executor: ExecutorAgent, seed: dict, questioner: list[str], programmer: list[str], **kw) -> Transcript:
-    with ScriptedServer({"questioner": questioner, "programmer": programmer}, key=key_by_role) as server:
-        spec = ModelSpec(backend="openai_compatible", model="scripted-teacher", base_url=server.base_url)
-        transcript = run_dialogue(
-            seed,
-            questioner=QuestionerAgent(llm_config=llm_config_for(spec)),
-            programmer=ProgrammerAgent(llm_config=llm_config_for(spec)),
-            executor=executor,
-            **kw,
-        )
-        assert server.remaining("questioner") == 0
-        assert server.remaining("programmer") == 0
-    return transcript
+    return scripted_dialogue(executor, seed, questioner, programmer, **kw)
 
 
 def test_pass_at_first_try_is_verified(executor: ExecutorAgent) -> None:

@@ -11,11 +11,11 @@ import pytest
 from conftest import SANDBOX_IMAGE
 from test_sandbox_languages import EVIDENCE, PROGRAMS
 
-from aiev_agents import ExecutorAgent, ProgrammerAgent, QuestionerAgent, Transcript, run_dialogue
-from aiev_agents.config import ModelSpec
-from aiev_agents.llm import llm_config_for
+from aiev_agents import ExecutorAgent, Transcript
 from aiev_agents.sandbox import SandboxSettings
-from aiev_agents.testing import ScriptedServer, key_by_role
+from aiev_agents.testing import key_by_role
+
+from helpers import scripted_dialogue
 
 pytestmark = pytest.mark.docker
 
@@ -39,16 +39,7 @@ def reply(language: str, code: str) -> str:
 
 
 def dialogue(executor: ExecutorAgent, seed: dict, questioner: list[str], programmer: list[str]) -> Transcript:
-    with ScriptedServer({"questioner": questioner, "programmer": programmer}, key=key_by_role) as server:
-        spec = ModelSpec(backend="openai_compatible", model="scripted-teacher", base_url=server.base_url)
-        transcript = run_dialogue(
-            seed,
-            questioner=QuestionerAgent(llm_config=llm_config_for(spec)),
-            programmer=ProgrammerAgent(llm_config=llm_config_for(spec)),
-            executor=executor,
-        )
-        assert (server.remaining("questioner"), server.remaining("programmer")) == (0, 0)
-    return transcript
+    return scripted_dialogue(executor, seed, questioner, programmer)
 
 
 @pytest.mark.parametrize("language", sorted(PROGRAMS))
@@ -93,15 +84,9 @@ def test_the_programmer_is_asked_for_the_seeds_language_and_its_tests(executor: 
 def test_the_questioner_is_told_the_language_of_a_snippet_seed(executor: ExecutorAgent):
     good = PROGRAMS["go"][0]
     seed = {"id": "go-snippet", "snippet": "func Add(a, b int) int { return a + b }", "language": "go"}
-    with ScriptedServer({"questioner": [PROBLEM], "programmer": [reply("go", good)]}, key=key_by_role) as server:
-        spec = ModelSpec(backend="openai_compatible", model="scripted-teacher", base_url=server.base_url)
-        transcript = run_dialogue(
-            seed,
-            questioner=QuestionerAgent(llm_config=llm_config_for(spec)),
-            programmer=ProgrammerAgent(llm_config=llm_config_for(spec)),
-            executor=executor,
-        )
-        asked = next(body for body in server.requests if key_by_role(body) == "questioner")["messages"][-1]["content"]
+    requests: list[dict] = []
+    transcript = scripted_dialogue(executor, seed, [PROBLEM], [reply("go", good)], requests=requests)
+    asked = next(body for body in requests if key_by_role(body) == "questioner")["messages"][-1]["content"]
     assert asked.endswith("The problem must be solved in Go (standard library only): say so in the problem statement.")
     assert transcript.verified
 

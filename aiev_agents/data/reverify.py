@@ -166,23 +166,16 @@ def _rerun(sandbox: Any, line: int, transcript: Transcript) -> Rerun:
     except ValueError as exc:  # a requirement the sandbox refuses, such as "-e ."
         result = ExecutionResult(status="install_error", exit_code=-1, output=str(exc))
     result = _with_hidden_tests(sandbox, transcript, result)
-    return Rerun(
-        id=transcript.id,
-        line=line,
-        recorded_status=transcript.status,
-        status=result.status,
-        exit_code=result.exit_code,
-        assertions=result.assertions,
-        test_cases=result.test_cases,
-        duration_s=result.duration_s,
-        packages=list(transcript.final_packages),
-        output=result.output[-OUTPUT_TAIL_CHARS:],
-    )
+    return _as_rerun(line, transcript, result, list(transcript.final_packages))
 
 
 def _rerun_in(sandbox: Any, line: int, transcript: Transcript, language: str) -> Rerun:
     """Re-run a sample in another language than Python with its toolchain (no packages, no hidden tests)."""
     result: ExecutionResult = sandbox.run(transcript.final_program, language=language)
+    return _as_rerun(line, transcript, result, [])
+
+
+def _as_rerun(line: int, transcript: Transcript, result: ExecutionResult, packages: list[str]) -> Rerun:
     return Rerun(
         id=transcript.id,
         line=line,
@@ -192,7 +185,7 @@ def _rerun_in(sandbox: Any, line: int, transcript: Transcript, language: str) ->
         assertions=result.assertions,
         test_cases=result.test_cases,
         duration_s=result.duration_s,
-        packages=[],
+        packages=packages,
         output=result.output[-OUTPUT_TAIL_CHARS:],
     )
 
