@@ -60,16 +60,9 @@ def ask_choices(
     Raises:
         ModelUnavailable, ContextExceeded: as :func:`ask_agent`.
     """
-    import openai
-
     system = [{"role": "system", "content": agent.system_message}] if agent.system_message else []
-    try:
-        response = agent.client.create(
-            messages=system + messages, n=n, cache=getattr(agent, "client_cache", None), agent=agent
-        )
-    except (openai.APIError, TimeoutError) as exc:
-        raise model_error(exc, describe, overflow) from exc
-    texts = [str(text or "") for text in agent.client.extract_text_or_completion_object(response)]
+    params = {"messages": system + messages, "n": n, "cache": getattr(agent, "client_cache", None), "agent": agent}
+    texts, response = _create(agent.client, describe, overflow, **params)
     return texts, getattr(response, "id", None)
 
 
@@ -79,14 +72,19 @@ def ask_client(client: Any, describe: Describe, **params: Any) -> str:
     Raises:
         ModelUnavailable: The call failed; the message is ``describe(exc)``.
     """
+    texts, _ = _create(client, describe, None, **params)
+    return texts[0] if texts else ""
+
+
+def _create(client: Any, describe: Describe, overflow: Describe | None, **params: Any) -> tuple[list[str], Any]:
+    """``client.create(**params)``: the texts of its choices and the response; a failure is :func:`model_error`."""
     import openai
 
     try:
         response = client.create(**params)
     except (openai.APIError, TimeoutError) as exc:
-        raise model_error(exc, describe) from exc
-    texts = client.extract_text_or_completion_object(response)
-    return str(texts[0] or "") if texts else ""
+        raise model_error(exc, describe, overflow) from exc
+    return [str(text or "") for text in client.extract_text_or_completion_object(response)], response
 
 
 def model_error(exc: Exception, describe: Describe, overflow: Describe | None = None) -> AievError:
