@@ -115,11 +115,7 @@ class BatchedLlama:
         text = formatted.prompt.encode("utf-8")
         prompt = self._llama.tokenize(text, add_bos=not formatted.added_special, special=True)
         if len(prompt) >= self._n_ctx:
-            raise ContextExceeded(
-                f"The prompt for {self._label} has {len(prompt)} tokens, over its context window "
-                f"(n_ctx={self._n_ctx}); raise n_ctx in the model config or lower dialogue.max_rounds / "
-                "dialogue.feedback_chars."
-            )
+            raise prompt_over_context(self._label, f"{len(prompt)} tokens", self._n_ctx)
         stop = generation.get("stop") or []
         stop = [stop] if isinstance(stop, str) else list(stop)
         template_stop = formatted.stop or []
@@ -346,6 +342,14 @@ class BatchedLlama:
 
 _SAMPLING_KEYS = ("temperature", "top_p", "top_k", "min_p", "seed", "repeat_penalty", "frequency_penalty",
                   "presence_penalty")  # fmt: skip
+
+
+def prompt_over_context(label: str, tokens: str, n_ctx: int) -> ContextExceeded:
+    """The error for a prompt of ``tokens`` (``"5000 tokens"``) over a local model's ``n_ctx``."""
+    return ContextExceeded(
+        f"The prompt for {label} has {tokens}, over its context window (n_ctx={n_ctx}); raise n_ctx in "
+        "the model config or lower dialogue.max_rounds / dialogue.feedback_chars."
+    )
 
 
 def _common_prefix(cached: list[int], prompt: list[int]) -> int:
