@@ -123,7 +123,7 @@ class _LiveSteps:
 
 
 def step_text(event: activity.ActivityEvent) -> str:
-    """One step as shown: ``seed-3 round 2 programmer: 143 tokens, 16.8 tok/s (8.5 s)``."""
+    """One step as shown: ``seed-3 round 2 programmer: generating, 143 tokens, 16.8 tok/s (8.5 s)``."""
     step = event.step
     where = f"round {step.round}" if step.round else "problem"
     head = f"{step.dialogue} {where} {step.role}"

@@ -181,8 +181,8 @@ class BatchedLlama:
             if len(free) < request.n:
                 return
             self._queue.popleft()
-            first = self._pick(free, request.prompt)
-            keep = min(_common_prefix(first.cached, request.prompt), len(request.prompt) - 1)
+            first, shared = self._pick(free, request.prompt)
+            keep = min(shared, len(request.prompt) - 1)
             self._lib.llama_memory_seq_rm(self._memory, first.seq, keep, -1)
             first.cached, first.pending = request.prompt[:keep], request.prompt[keep:]
             others = sorted((slot for slot in free if slot is not first), key=lambda slot: slot.used_at)
@@ -193,15 +193,17 @@ class BatchedLlama:
                 seed = request.sampling.get("seed")
                 slot.sampler = self._sampler({**request.sampling, "seed": None if seed is None else int(seed) + choice})
 
-    def _pick(self, free: list[_Slot], prompt: list[int]) -> _Slot:
-        """The slot whose cache this prompt continues (most of it is shared), else the one used least recently.
+    def _pick(self, free: list[_Slot], prompt: list[int]) -> tuple[_Slot, int]:
+        """The slot whose cache this prompt continues (most of it is shared), else the one used least
+        recently; with the number of its cached tokens the prompt starts with.
 
         Sharing only the chat template's first tokens does not count: taking that slot would evict another
         role's conversation, as llama.cpp's server avoids with its slot similarity threshold."""
-        best = max(free, key=lambda s: _common_prefix(s.cached, prompt))
-        if best.cached and _common_prefix(best.cached, prompt) >= SLOT_SIMILARITY * len(best.cached):
-            return best
-        return min(free, key=lambda s: s.used_at)
+        shared, best = max(((_common_prefix(s.cached, prompt), s) for s in free), key=lambda pair: pair[0])
+        if best.cached and shared >= SLOT_SIMILARITY * len(best.cached):
+            return best, shared
+        oldest = min(free, key=lambda s: s.used_at)
+        return oldest, _common_prefix(oldest.cached, prompt)
 
     def _step(self) -> None:
         """One ``llama_decode``: a token of each generating slot, then prompt tokens as room allows."""
