@@ -355,27 +355,15 @@ def exec_shell(request: dict[str, Any]) -> None:
     """Replace the child by the shell running the program's file; never returns."""
     name = request["interpreter"]
     path = (shutil.which("bash") if name == "bash" else None) or "/bin/sh"
-    for signum in (signal.SIGPIPE, signal.SIGXFSZ):  # ignored by Python, default for a shell
-        signal.signal(signum, signal.SIG_DFL)
     procs.quiet(os.close, REPORT_FD)
-    try:
-        os.execv(path, [os.path.basename(path), checked_filename(request.get("filename") or DEFAULT_FILENAME)])
-    except OSError as exc:
-        os.write(2, f"aiev runner: cannot start {path}: {exc.strerror or exc}\n".encode())
-    os._exit(127)
+    procs.become(path, [os.path.basename(path), checked_filename(request.get("filename") or DEFAULT_FILENAME)])
 
 
 def exec_argv(request: dict[str, Any]) -> None:
     """Replace the child by ``argv`` (fd 3 stays open for the counts line); never returns."""
-    argv = [str(arg) for arg in request.get("argv") or []]
-    for signum in (signal.SIGPIPE, signal.SIGXFSZ):
-        signal.signal(signum, signal.SIG_DFL)
+    argv = [str(arg) for arg in request.get("argv") or []] or [""]
     os.environ.update({str(key): str(value) for key, value in (request.get("env") or {}).items()})
-    try:
-        os.execvp(argv[0], argv)
-    except (OSError, IndexError) as exc:
-        os.write(2, f"aiev runner: cannot start {argv[:1]}: {exc}\n".encode())
-    os._exit(127)
+    procs.become(argv[0], argv, search=True)
 
 
 def run_child(harness: ModuleType, request: dict[str, Any]) -> None:
