@@ -30,8 +30,12 @@ class _BoundedRepr(reprlib.Repr):
         try:
             text = repr(obj)
         except Exception:  # noqa: BLE001 - a broken __repr__ must not hide the failure
-            return "<" + type(obj).__name__ + " object>"
+            return _unshown(obj)
         return text if len(text) <= self.maxother else text[: self.maxother - 3] + "..."
+
+
+def _unshown(value):
+    return "<" + type(value).__name__ + " object>"
 
 
 def _bounded_repr():
@@ -129,7 +133,7 @@ def show(value):
     try:
         text = _REPR.repr(value)
     except Exception:  # noqa: BLE001 - a container whose items break their __repr__
-        text = "<" + type(value).__name__ + " object>"
+        text = _unshown(value)
     return text if len(text) <= REPR_LIMIT else text[: REPR_LIMIT - 3] + "..."
 
 
