@@ -92,8 +92,11 @@ def main(argv: list[str] | None = None) -> None:
         client = LlamaCppClient({"model": args.model, "n_ctx": args.n_ctx, **load})
         results[name] = dialogue_calls(client)
         rows = results[name]
-        print(f"{name}: prompt {sum(r['prompt'] for r in rows)}, evaluated {sum(r['evaluated'] for r in rows)}, "
-              f"generated {sum(r['generated'] for r in rows)}, {sum(r['seconds'] for r in rows):.1f} s", flush=True)
+        print(
+            f"{name}: prompt {sum(r['prompt'] for r in rows)}, evaluated {sum(r['evaluated'] for r in rows)}, "
+            f"generated {sum(r['generated'] for r in rows)}, {sum(r['seconds'] for r in rows):.1f} s",
+            flush=True,
+        )
     print(f"{'call':<16}" + "".join(f"{name:>36}" for name in results))
     print(f"{'':<16}" + f"{'prompt  evaluated  gen  seconds':>36}" * len(results))
     for index in range(max(len(rows) for rows in results.values())):

@@ -20,6 +20,9 @@ Variants:
 * ``pointer``: + the questioner's feedback starts from the failing check and asks which side
   of it is wrong (``roles.questioner.options.point_at_check``);
 * ``cache``: + the RAM prefix cache (``prefix_cache_mb: 1024``);
+* ``loops``: + a reply that repeats one stretch over 128 tokens ends there (``loop_stop_tokens``);
+* ``repeats``: + an answer repeating a program that already failed is sent back once before it
+  runs (``dialogue.send_back_repeats``);
 * ``slots``: ``pointer`` + each role's conversation kept in a llama.cpp slot of its own
   (``parallel: 2``) instead of the RAM cache;
 * ``lock-w2``: ``cache`` with 2 workers taking turns on the model (one sequence at a time);
@@ -62,12 +65,22 @@ from aiev_agents.jsonl import read_records  # noqa: E402
 SEEDS = ROOT / "benchmarks" / "data" / "local_yield_seeds.jsonl"
 LOCAL = ROOT / "agent_configs" / "local.yaml"
 PROMPT_CACHE = {"prefix_cache_mb": 1024}
+LOOP_STOP = {"loop_stop_tokens": 128}
+#: The model settings a variant sets; local.yaml's own values of them are dropped first.
+SWITCHED = ("prefix_cache_mb", "parallel", "loop_stop_tokens")
 
 
 def _variant(
-    explain: bool, pointer: bool, load: dict[str, Any], *, workers: int = 1, candidates: int = 1
+    explain: bool,
+    pointer: bool,
+    load: dict[str, Any],
+    *,
+    workers: int = 1,
+    candidates: int = 1,
+    send_back_repeats: bool = False,
 ) -> dict[str, Any]:
     return {
+        "send_back_repeats": send_back_repeats,
         "sandbox": {"explain_assertions": explain},
         "questioner": {"point_at_check": pointer},
         "load": load,
@@ -81,6 +94,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "explain": _variant(True, False, {}),
     "pointer": _variant(True, True, {}),
     "cache": _variant(True, True, PROMPT_CACHE),
+    "loops": _variant(True, True, {**PROMPT_CACHE, **LOOP_STOP}),
+    "repeats": _variant(True, True, {**PROMPT_CACHE, **LOOP_STOP}, send_back_repeats=True),
     "slots": _variant(True, True, {"parallel": 2}),
     "lock-w2": _variant(True, True, PROMPT_CACHE, workers=2),
     "slots-w2": _variant(True, True, {"parallel": 4}, workers=2),
@@ -98,9 +113,10 @@ def variant_config(name: str, model: str, folder: Path) -> Path:
     data["sandbox"].update(switches["sandbox"])
     data["roles"]["questioner"] = {"options": switches["questioner"]}
     params = data["models"]["student"].get("params", {})
-    kept = {key: value for key, value in params.items() if key not in ("prefix_cache_mb", "parallel")}
+    kept = {key: value for key, value in params.items() if key not in SWITCHED}
     data["models"]["student"]["params"] = {**kept, **switches["load"]}
     data["dialogue"]["candidates"] = switches["candidates"]
+    data["dialogue"]["send_back_repeats"] = switches["send_back_repeats"]
     path = folder / f"{name}.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path

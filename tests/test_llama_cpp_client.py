@@ -204,3 +204,27 @@ def test_n_choices_are_sampled_from_one_prompt_with_seeds_that_differ(model_path
     if parallel > 1:  # the prompt is evaluated once and copied to the other choices' slots
         assert evaluated == usage.prompt_tokens
     assert client.create(request).choices[1].message.content == texts[1]  # same seeds, same choices
+
+
+LOOPING_REQUEST = (
+    "Complete this Python line so the list holds 300 items, written out, no explanation:\n"
+    "items = ['FizzBuzz', 'FizzBuzz', 'FizzBuzz', 'FizzBuzz', 'FizzBuzz', 'FizzBuzz', 'FizzBuzz', 'FizzBuzz',"
+)
+
+
+@pytest.mark.local_model
+@pytest.mark.parametrize("parallel", [1, 2])
+def test_a_reply_that_falls_into_a_loop_ends_there(model_path: Path, parallel: int) -> None:
+    def reply(**loop_stop: int) -> Any:
+        client = LlamaCppClient({"model": MODEL, "model_path": str(model_path), "n_ctx": 1024, "max_tokens": 300,
+                                 "temperature": 0.0, "parallel": parallel, **loop_stop})  # fmt: skip
+        return client.create({"messages": [{"role": "user", "content": LOOPING_REQUEST}]})
+
+    looped, stopped = reply(), reply(loop_stop_tokens=64)
+
+    assert (looped.choices[0].finish_reason, looped.usage.completion_tokens) == ("length", 300)
+    assert stopped.choices[0].finish_reason == "length"
+    assert 64 <= stopped.usage.completion_tokens < 150
+    text = stopped.choices[0].message.content
+    assert looped.choices[0].message.content.startswith(text)  # the same reply, ended early
+    assert text.count("'FizzBuzz'") >= 10

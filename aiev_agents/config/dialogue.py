@@ -25,6 +25,13 @@ class DialogueSettings(StrictModel):
         le=16,
         description="Programs sampled per programmer turn in one request; all run, the first that passes is kept.",
     )
+    send_back_repeats: bool = Field(
+        False,
+        description=(
+            "An answer that repeats a program that already failed is sent back once, with a note saying so, "
+            "before it runs; off: it runs again."
+        ),
+    )
     vacuity_check: bool | None = Field(None, description="Deprecated: `false` is `verdict: {mutation: false}`.")
 
     @model_validator(mode="after")

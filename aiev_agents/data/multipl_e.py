@@ -8,7 +8,8 @@ passes when it exits 0 (MultiPL-E's rule); see :mod:`aiev_agents.evaluate.execut
 
 A chat model answers with the whole function rather than its continuation:
 :func:`completion_from_code` turns such code back into a completion (the body after the
-prompt's signature line), so both conventions build the same program.
+prompt's signature line), so both conventions build the same program; the helpers such an
+answer writes beside the function are kept by :mod:`.multipl_e_helpers`.
 """
 
 from __future__ import annotations
@@ -106,18 +107,19 @@ def completion_from_code(task: BenchmarkTask, code: str) -> str:
     function themselves (JavaScript, Go). Code without the signature is returned as is: a
     continuation already.
     """
-    start = _after_signature(code, signature_line(task))
+    start = after_signature(code, signature_line(task))
     if start is None:
         return code
     body = code[start:]
-    end = _closing_brace(body, '"' if language_of(task.benchmark) == "rust" else "\"'`")
+    end = closing_brace(body, '"' if language_of(task.benchmark) == "rust" else "\"'`")
     if end is None:
         return body
     tests_close = task.test.lstrip().startswith("}")
     return body[:end] if tests_close else body[: end + 1]
 
 
-def _after_signature(code: str, signature: str) -> int | None:
+def after_signature(code: str, signature: str) -> int | None:
+    """Where the line after the one holding ``signature`` (spaces ignored) starts in ``code``."""
     wanted = re.sub(r"\s+", "", signature)
     if not wanted:
         return None
@@ -129,7 +131,7 @@ def _after_signature(code: str, signature: str) -> int | None:
     return None
 
 
-def _closing_brace(body: str, quotes: str) -> int | None:
+def closing_brace(body: str, quotes: str) -> int | None:
     """Index of the ``}`` that closes a block opened just before ``body``; strings opened by one
     of ``quotes`` and ``//`` comments are skipped (Rust's ``'`` opens lifetimes, not strings)."""
     depth = 1

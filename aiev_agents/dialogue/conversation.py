@@ -15,11 +15,12 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import Any, TypeVar
 
 from .. import activity
-from ..codeblocks import split_program
+from ..codeblocks import fences, split_program
 from ..errors import ConfigError, DialogueAbandoned, ModelUnavailable
 from ..llm.ask import ask_agent, ask_choices, reply_text
 from ..roles.executor import ExecutorAgent, format_execution
 from ..roles.language_notes import proposal_note, task_note
+from ..roles.prompts import fill
 from ..roles.questioner import QuestionerAgent
 from .agent_info import model_error_message
 from .seed import Seed
@@ -49,6 +50,7 @@ class Conversation:
         extras: Sequence[Any] = (),
         cancel: threading.Event | None = None,
         candidates: int = 1,
+        send_back_repeats: bool = False,
     ) -> None:
         self.seed = seed
         self.cancel = cancel
@@ -75,6 +77,8 @@ class Conversation:
         self.reviewers = _at_place(extras, "before_execution")
         self.critiques_left = {id(r): getattr(r, "max_reviews", 1) for r in self.reviewers}
         self.candidates = candidates
+        self.send_back_repeats = send_back_repeats
+        self.failed_programs: dict[str, int] = {}  # a failed program's code -> the round it ran in
         if candidates > 1 and self.reviewers:
             raise ConfigError(
                 "dialogue.candidates above 1 cannot be combined with a before_execution role (a reviewer reads "
@@ -129,9 +133,11 @@ class Conversation:
         if self.candidates > 1:
             execution, report, hidden, candidates = self._best_candidate()
         else:
-            execution, report, hidden = self._run_answer(self._review(self._answer()))
+            execution, report, hidden = self._run_answer(self._review(self._answer_not_repeated()))
         recorded = Execution(round=round_no, **execution.model_dump(), hidden_tests=hidden, candidates=candidates)
         self.executions.append(recorded)
+        if not round_passed(recorded, hidden):
+            self.failed_programs.setdefault(_code_key(self.last_program), round_no)
         self._record("user", self.executor.name, report)
         self.programmer_view.append({"role": "user", "content": report})
         return recorded
@@ -175,6 +181,19 @@ class Conversation:
         verdict = "passed" if run.passed else f"failed ({run.status})"
         text = self._format(run).split("\n", 1)[-1] if not run.passed else ""
         return result, f"Hidden tests (written from the problem alone) {verdict}." + (f"\n{text}" if text else "")
+
+    def _answer_not_repeated(self) -> str:
+        """The programmer's answer; with ``send_back_repeats``, one that repeats a program that
+        already failed is sent back once, with a note saying so, before it runs (a small model at
+        a low temperature otherwise sends the same failing program round after round)."""
+        answer = self._answer()
+        failed_in = self.failed_programs.get(_code_key(answer))
+        if failed_in is None or not self.send_back_repeats:
+            return answer
+        note = fill("repeated_program", round=str(failed_in))
+        self._record("user", self.executor.name, note)
+        self.programmer_view.append({"role": "user", "content": note})
+        return self._answer()
 
     def _answer(self) -> str:
         answer = self._ask(self.programmer, _merge_consecutive(self.programmer_view))
@@ -280,6 +299,13 @@ def _at_place(extras: Sequence[Any], place: str) -> list[Any]:
         names = ", ".join(f"{agent.name} ({getattr(agent, 'place', None)!r})" for agent in unknown)
         raise ConfigError(f"extra roles must have a `place` in {sorted(PLACES)}: {names}")
     return [agent for agent in extras if agent.place == place]
+
+
+def _code_key(answer: str) -> str:
+    """What two answers share when they hold the same program: their code, blank lines and
+    trailing spaces aside (the whole text when it has no fence)."""
+    code = "\n".join(block for _, block in fences(answer)) or answer
+    return "\n".join(line.rstrip() for line in code.splitlines() if line.strip())
 
 
 def _merge_consecutive(messages: list[Message]) -> list[Message]:

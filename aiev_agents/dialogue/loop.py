@@ -66,6 +66,7 @@ def run_dialogue(
     executor: ExecutorAgent,
     max_rounds: int | None = None,
     candidates: int = 1,
+    send_back_repeats: bool = False,
     stage: str = "teaching",
     on_turn: Callable[[Turn], None] | None = None,
     model_gate: Callable[[Any], AbstractContextManager[Any]] | None = None,
@@ -84,6 +85,8 @@ def run_dialogue(
         candidates: Programs the programmer's model samples per turn, in one request; each runs, and the first
             that passes (else the first) is the turn's program (every one is recorded in its execution). Needs no
             ``before_execution`` role.
+        send_back_repeats: A programmer's answer that repeats a program that already failed is sent back once,
+            with a note saying so (a turn of the executor's), before it runs.
         stage: The stage recorded with the sample (``teaching`` or ``self_learning``).
         on_turn: Called with each turn as it happens (for live display).
         model_gate: Gives the context to hold around each model call of an agent (a concurrency limit shared by
@@ -109,7 +112,9 @@ def run_dialogue(
     verdict = _verdict_settings(verdict, check_vacuity)
     seed = Seed.coerce(seed)
     start = _Start.now((*extras, questioner, programmer))
-    dialogue = Conversation(seed, questioner, programmer, executor, on_turn, model_gate, extras, cancel, candidates)
+    dialogue = Conversation(
+        seed, questioner, programmer, executor, on_turn, model_gate, extras, cancel, candidates, send_back_repeats
+    )
     outcome = _run_and_judge(dialogue, max_rounds if max_rounds is not None else DEFAULT_MAX_ROUNDS, verdict)
     return _transcript(dialogue, outcome, stage, start)
 

@@ -24,7 +24,8 @@ from typing import Any, Protocol
 
 from ..codeblocks import code_in_language
 from ..data.benchmarks import BenchmarkTask, read_jsonl_source
-from ..data.multipl_e import completion_from_code, is_multipl_e, language_of
+from ..data.multipl_e import is_multipl_e, language_of
+from ..data.multipl_e_helpers import program_from_code
 from ..errors import DatasetError
 from .sanitize import sanitize as sanitize_text
 
@@ -82,14 +83,15 @@ def multipl_e_code(task: BenchmarkTask, text: str, *, convention: str = "solutio
 
     ``completion`` texts follow the prompt as they are (MultiPL-E's convention); a
     ``solution`` (a whole function, or a model's reply) is reduced to its code in the task's
-    language and then to the completion it amounts to (unless ``sanitize`` is off).
+    language and then to the completion it amounts to, its helpers kept before the signature
+    (unless ``sanitize`` is off).
     """
     if convention == "completion":
         return task.prompt + text
     if not sanitize:
         return text
     code = code_in_language(text, language_of(task.benchmark))
-    return task.prompt + completion_from_code(task, code) if code.strip() else ""
+    return program_from_code(task, code) if code.strip() else ""
 
 
 class CompletionsFile:

@@ -78,6 +78,7 @@ def run_one(
         executor=agents.executor,
         max_rounds=config.dialogue.max_rounds,
         candidates=config.dialogue.candidates,
+        send_back_repeats=config.dialogue.send_back_repeats,
         stage=config.stage,
         on_turn=on_turn,
         model_gate=model_gate,

@@ -27,6 +27,7 @@ from typing import Any
 
 from aiev_agents import activity
 from aiev_agents.errors import ContextExceeded
+from aiev_agents.llm.clients.loops import CHECK_EVERY, LoopDetector
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +46,7 @@ class _Request:
     sampling: dict[str, Any]
     context: contextvars.Context
     n: int = 1
+    loops: LoopDetector | None = None
     future: Future[dict[str, Any]] = field(default_factory=Future)
     choices: dict[int, dict[str, Any]] = field(default_factory=dict)
     generated: int = 0  # tokens generated over all choices
@@ -102,11 +104,15 @@ class BatchedLlama:
 
     # -- the callers' side ------------------------------------------------------------------
 
-    def chat(self, messages: list[dict[str, str]], generation: Mapping[str, Any], n: int = 1) -> dict[str, Any]:
+    def chat(
+        self, messages: list[dict[str, str]], generation: Mapping[str, Any], n: int = 1,
+        loops: LoopDetector | None = None,
+    ) -> dict[str, Any]:  # fmt: skip
         """A chat completion with ``n`` choices in llama-cpp-python's result shape, with ``usage.evaluated_tokens``.
 
         The choices are sampled together from one evaluation of the prompt (its cache copied to
-        other slots; ``n`` is capped at the slots), choice ``i`` with seed ``seed + i``.
+        other slots; ``n`` is capped at the slots), choice ``i`` with seed ``seed + i``. With
+        ``loops``, a choice that falls into a loop ends there (``finish_reason`` ``length``).
 
         Raises:
             ContextExceeded: The prompt does not fit in one slot's ``n_ctx``.
@@ -128,6 +134,7 @@ class BatchedLlama:
             sampling={**SAMPLING_DEFAULTS, **{k: v for k, v in generation.items() if k in _SAMPLING_KEYS}},
             context=contextvars.copy_context(),
             n=max(1, min(n, len(self._slots))),
+            loops=loops,
         )
         with self._wake:
             if self._closed:
@@ -266,8 +273,16 @@ class BatchedLlama:
         request.context.run(activity.tokens, request.generated)
         if any(stop.encode("utf-8") in slot.text for stop in request.stop):
             self._finish(slot, "stop")
-        elif len(slot.generated) >= request.max_tokens:
+        elif len(slot.generated) >= request.max_tokens or self._looping(slot):
             self._finish(slot, "length")
+
+    @staticmethod
+    def _looping(slot: _Slot) -> bool:
+        loops = slot.request.loops if slot.request is not None else None
+        count = len(slot.generated)
+        if loops is None or count < loops.min_span or count % CHECK_EVERY:
+            return False
+        return loops.looping(slot.generated)
 
     def _finish(self, slot: _Slot, reason: str) -> None:
         request = slot.request

@@ -43,6 +43,7 @@ from aiev_agents import activity
 from aiev_agents.errors import ContextExceeded, is_context_overflow
 from aiev_agents.llm.clients.llama_batch import prompt_over_context
 from aiev_agents.llm.clients.llama_loading import clear_loaded_models, get_shared_llama, load_key, shared_model
+from aiev_agents.llm.clients.loops import LoopStop, loop_detector
 
 __all__ = ["LlamaCppClient", "clear_loaded_models", "get_shared_llama"]
 
@@ -91,15 +92,13 @@ def _evaluated_prompt_tokens(llama: Any) -> int | None:
 
 def _token_counter() -> Any:
     """A logits processor that leaves the logits as they are and reports each new token."""
-    from llama_cpp import LogitsProcessorList
-
     generated = itertools.count(1)
 
     def count(input_ids: Any, scores: Any) -> Any:
         activity.tokens(next(generated))
         return scores
 
-    return LogitsProcessorList([count])
+    return count
 
 
 def _seeded(generation: Mapping[str, Any], choice: int) -> dict[str, Any]:
@@ -213,6 +212,7 @@ class LlamaCppClient:
         self._defaults = {k: config[k] for k in _GENERATION_KEYS if config.get(k) is not None}
         self._defaults.setdefault("max_tokens", DEFAULT_MAX_TOKENS)
         self._n_ctx = key.n_ctx
+        self._loops = loop_detector(config)
         self._loaded = shared_model(key)
 
     @property
@@ -240,7 +240,7 @@ class LlamaCppClient:
         messages = _to_llama_messages(params.get("messages") or [])
         choices = int(params.get("n") or 1)
         if self._loaded.batched is not None:
-            result = self._loaded.batched.chat(messages, generation, n=choices)
+            result = self._loaded.batched.chat(messages, generation, n=choices, loops=self._loops)
             return _to_chat_completion(result, self._label, result["usage"]["evaluated_tokens"])
         results = [self._complete(messages, _seeded(generation, choice)) for choice in range(choices)]
         counts = [evaluated for _, evaluated in results]
@@ -253,10 +253,19 @@ class LlamaCppClient:
         try:
             with self._loaded.lock:
                 _reset_prompt_counter(llama)
-                if activity.watched():
-                    generation["logits_processor"] = _token_counter()
+                processors = [_token_counter()] if activity.watched() else []
+                loop_stop = LoopStop(self._loops, llama.token_eos()) if self._loops is not None else None
+                if loop_stop is not None:
+                    processors.append(loop_stop)
+                if processors:
+                    from llama_cpp import LogitsProcessorList
+
+                    generation["logits_processor"] = LogitsProcessorList(processors)
                 result = llama.create_chat_completion(messages=messages, **generation)
                 evaluated = _evaluated_prompt_tokens(llama)
+                if loop_stop is not None and loop_stop.fired:
+                    result["choices"][0]["finish_reason"] = "length"
+                    logger.info("%s: a reply that repeated itself was ended after its loop", self._label)
         except ValueError as exc:
             if not is_context_overflow(exc):
                 raise

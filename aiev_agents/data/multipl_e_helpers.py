@@ -1,0 +1,111 @@
+"""The helpers a chat model writes around a MultiPL-E function, kept in the program.
+
+Asked for one function, a chat model often writes helpers beside it (``isPalindrome``,
+``factorial``), before or after. MultiPL-E completes with base models and ends the
+completion where the function ends, so a program built from the function alone fails with
+``isPalindrome is not defined`` although the answer is whole. Here the helpers are put just
+before the prompt's signature line: at the top level in JavaScript, C++, Rust, Go and bash,
+inside the class in Java. What cannot stand there is left out: lines the prompt already has
+(includes, imports, the class header, its doc comment), the model's own ``main`` (the tests
+bring theirs), Go and Java ``package``/``import`` lines, a Java class header and the brace that
+closes it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .benchmarks import BenchmarkTask
+from .multipl_e import after_signature, closing_brace, completion_from_code, language_of, signature_line
+
+_MAIN = re.compile(
+    r"^[ \t]*(?:int\s+main\s*\(|fn\s+main\s*\(|func\s+main\s*\(|public\s+static\s+void\s+main\s*\()", re.MULTILINE
+)
+#: Lines that may only open a file, per language.
+_FILE_HEADER = {
+    "go": re.compile(r"^\s*(?:package\s|import\s*\(|import\s+\")"),
+    "java": re.compile(r"^\s*(?:package\s|import\s|(?:public\s+|final\s+)*class\s+\w+)"),
+}
+
+
+def program_from_code(task: BenchmarkTask, code: str) -> str:
+    """The program (before the tests) that a whole-function answer ``code`` amounts to: the
+    prompt with the answer's helpers inserted before its signature line, then the completion."""
+    completion = completion_from_code(task, code)
+    helpers = helper_code(task, code)
+    if not helpers:
+        return task.prompt + completion
+    at = _signature_start(task.prompt, signature_line(task))
+    if at is None:
+        return task.prompt + completion
+    return f"{task.prompt[:at]}{helpers}\n\n{task.prompt[at:]}{completion}"
+
+
+def helper_code(task: BenchmarkTask, code: str) -> str:
+    """The code of ``code`` outside the task's function that can stand before it ("" if none).
+
+    Example:
+        >>> from aiev_agents.data.benchmarks import BenchmarkTask
+        >>> task = BenchmarkTask("multipl_e_js", "HumanEval_1_f", "//Twice.\\nfunction f(x){\\n", "", "f", "")
+        >>> print(helper_code(task, "function f(x) {\\n  return g(x);\\n}\\nfunction g(x) { return 2 * x; }\\n"))
+        function g(x) { return 2 * x; }
+    """
+    language = language_of(task.benchmark)
+    signature = signature_line(task)
+    body_start = after_signature(code, signature)
+    if body_start is None:
+        return ""
+    start = _signature_start(code, signature)
+    quotes = '"' if language == "rust" else "\"'`"
+    end = closing_brace(code[body_start:], quotes)
+    after = "" if end is None else code[body_start + end + 1 :]
+    outside = closing_brace(after, quotes)  # a brace closing what encloses the function (Java's class)
+    if outside is not None:
+        after = after[:outside]
+    prompt_lines = {_squeezed(line) for line in task.prompt.splitlines() if line.strip()}
+    parts = [_kept(part, prompt_lines, language, quotes) for part in (code[:start], after)]
+    return "\n\n".join(part for part in parts if part)
+
+
+def _kept(code: str, prompt_lines: set[str], language: str, quotes: str) -> str:
+    code = _without_main(code, quotes)
+    header = _FILE_HEADER.get(language)
+    lines = []
+    in_import_block = False
+    for line in code.splitlines():
+        stripped = line.strip()
+        if in_import_block:
+            in_import_block = stripped != ")"
+            continue
+        if header is not None and header.match(line):
+            in_import_block = language == "go" and stripped.startswith("import") and stripped.endswith("(")
+            continue
+        if _squeezed(line) in prompt_lines:
+            continue
+        lines.append(line)
+    return "\n".join(lines).strip("\n")
+
+
+def _without_main(code: str, quotes: str) -> str:
+    """``code`` without the blocks that define an entry point (``int main() {...}`` and the like)."""
+    while found := _MAIN.search(code):
+        opening = code.find("{", found.end())
+        end = None if opening < 0 else closing_brace(code[opening + 1 :], quotes)
+        if end is None:
+            return code[: found.start()]
+        code = code[: found.start()] + code[opening + 1 + end + 1 :]
+    return code
+
+
+def _signature_start(code: str, signature: str) -> int | None:
+    """Where the line holding ``signature`` starts in ``code``."""
+    after = after_signature(code, signature)
+    if after is None:
+        return None
+    line_end = after - 1 if code[after - 1 : after] == "\n" else after
+    return code.rfind("\n", 0, line_end) + 1
+
+
+def _squeezed(line: str) -> str:
+    """``line`` without spaces (``#include <x>`` is ``#include<x>``)."""
+    return re.sub(r"\s+", "", line)
