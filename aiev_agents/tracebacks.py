@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 #: A line that names an exception: ``ValueError``, ``ValueError: message``, ``pkg.MyError: message``.
-EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning)(?::.*)?$")
+EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning)(?: \[[A-Z_]+\])?(?::.*)?$")
 
 
 def exception_line(output: str) -> str | None:

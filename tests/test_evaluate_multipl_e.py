@@ -171,3 +171,14 @@ def test_a_model_behind_a_scripted_server_is_scored_on_multipl_e(polyglot_settin
     assert all(text.startswith("Complete the following JavaScript function.") for text in asked)
     rows = [json.loads(line) for line in (tmp_path / "out" / "results.jsonl").read_text().splitlines()]
     assert rows[1]["solution"].endswith("function is_palindrome(text){\n  return true;\n}")
+
+
+def test_a_failed_node_assertion_is_the_error_shown_not_nodes_version_line():
+    from aiev_agents.evaluate.execute import error_line
+
+    output = (
+        "node:assert:125\n  throw new AssertionError(obj);\n  ^\n\n"
+        "AssertionError [ERR_ASSERTION]: Expected values to be strictly deep-equal:\n+ false\n- true\n"
+        "    at test (/workspace/main.js:20:10) {\n  generatedMessage: true,\n}\n\nNode.js v18.20.4\n"
+    )
+    assert error_line(output) == "AssertionError [ERR_ASSERTION]: Expected values to be strictly deep-equal:"
