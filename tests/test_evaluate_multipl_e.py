@@ -182,3 +182,14 @@ def test_a_failed_node_assertion_is_the_error_shown_not_nodes_version_line():
         "    at test (/workspace/main.js:20:10) {\n  generatedMessage: true,\n}\n\nNode.js v18.20.4\n"
     )
     assert error_line(output) == "AssertionError [ERR_ASSERTION]: Expected values to be strictly deep-equal:"
+
+
+def test_a_compile_error_is_the_error_shown_not_the_compilers_closing_hint():
+    from aiev_agents.evaluate.execute import error_line
+
+    output = (
+        "error[E0277]: a value of type `Vec<String>` cannot be built from an iterator over elements of type `&str`\n"
+        " --> main.rs:9:10\n\nerror: aborting due to previous error\n\n"
+        "For more information about this error, try `rustc --explain E0277`.\n"
+    )
+    assert error_line(output).startswith("error[E0277]: a value of type `Vec<String>` cannot be built")

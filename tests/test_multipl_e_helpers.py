@@ -36,7 +36,8 @@ ANSWERS = {
     "rs": "fn plus(a: isize, b: isize) -> isize {\n    a + b\n}\n\n"
     'fn add(x: isize, y: isize) -> isize {\n    plus(x, y)\n}\n\nfn main() {\n    println!("{}", add(2, 3));\n}\n',
     "go": 'package main\n\nimport (\n    "fmt"\n)\n\nfunc add(x int, y int) int {\n    return plus(x, y)\n}\n\n'
-    "func plus(a int, b int) int {\n    return a + b\n}\n\nfunc main() {\n    fmt.Println(add(2, 3))\n}\n",
+    "func plus(a int, b int) int {\n    return a + b\n}\n\nfunc main() {\n    fmt.Println(add(2, 3))\n}\n\n"
+    "func TestAdd(t *testing.T) {\n    if add(1, 1) != 2 {\n        t.Fail()\n    }\n}\n",
     "sh": 'plus() {\n    echo $(( $1 + $2 ))\n}\n\nadd() {\n    plus "$1" "$2"\n}\n',
 }
 
@@ -58,7 +59,7 @@ def test_a_java_helper_stays_inside_the_class_without_imports_class_header_or_ma
     assert helpers == "    private static long plus(long a, long b) {\n        return a + b;\n    }"
 
 
-def test_go_package_and_import_lines_are_left_out():
+def test_go_package_and_import_lines_and_the_models_own_test_functions_are_left_out():
     helpers = helper_code(tiny_add("go"), ANSWERS["go"])
     assert helpers == "func plus(a int, b int) int {\n    return a + b\n}"
 

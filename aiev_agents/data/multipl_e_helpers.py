@@ -6,9 +6,9 @@ completion where the function ends, so a program built from the function alone f
 ``isPalindrome is not defined`` although the answer is whole. Here the helpers are put just
 before the prompt's signature line: at the top level in JavaScript, C++, Rust, Go and bash,
 inside the class in Java. What cannot stand there is left out: lines the prompt already has
-(includes, imports, the class header, its doc comment), the model's own ``main`` (the tests
-bring theirs), Go and Java ``package``/``import`` lines, a Java class header and the brace that
-closes it.
+(includes, imports, the class header, its doc comment), the model's own ``main`` and Go
+``TestXxx`` functions (the tests bring theirs), Go and Java ``package``/``import`` lines, a
+Java class header and the brace that closes it.
 """
 
 from __future__ import annotations
@@ -18,8 +18,10 @@ import re
 from .benchmarks import BenchmarkTask
 from .multipl_e import after_signature, closing_brace, completion_from_code, language_of, signature_line
 
-_MAIN = re.compile(
-    r"^[ \t]*(?:int\s+main\s*\(|fn\s+main\s*\(|func\s+main\s*\(|public\s+static\s+void\s+main\s*\()", re.MULTILINE
+#: Where a block starts that the tests bring their own of: ``main``, and Go's ``TestXxx`` functions.
+_ENTRY_POINT = re.compile(
+    r"^[ \t]*(?:int\s+main\s*\(|fn\s+main\s*\(|func\s+(?:main|Test\w*)\s*\(|public\s+static\s+void\s+main\s*\()",
+    re.MULTILINE,
 )
 #: Lines that may only open a file, per language.
 _FILE_HEADER = {
@@ -87,8 +89,8 @@ def _kept(code: str, prompt_lines: set[str], language: str, quotes: str) -> str:
 
 
 def _without_main(code: str, quotes: str) -> str:
-    """``code`` without the blocks that define an entry point (``int main() {...}`` and the like)."""
-    while found := _MAIN.search(code):
+    """``code`` without the blocks that define an entry point (``int main() {...}``, ``func TestF(...)``)."""
+    while found := _ENTRY_POINT.search(code):
         opening = code.find("{", found.end())
         end = None if opening < 0 else closing_brace(code[opening + 1 :], quotes)
         if end is None:

