@@ -99,15 +99,35 @@ def test_operands_run_once_and_in_order(tmp_path):
 @pytest.mark.parametrize(
     "check",
     [
-        'assert clamp(1, 0, 3) == 2, "own message"',  # the author's message stays
         "assert clamp(1, 0, 3) == 2 and True",  # and/or: left alone
         "assert 0 < clamp(5, 0, 3) < 3",  # a chain may skip its last operand: left alone
     ],
 )
-def test_asserts_it_cannot_explain_keep_their_own_message(tmp_path, check):
+def test_asserts_it_cannot_explain_fail_as_they_would_under_python(tmp_path, check):
     explained = run(tmp_path, check)[1].splitlines()[-1]
     plain = run(tmp_path, check, explain=False)[1].splitlines()[-1]
     assert explained == plain and explained.startswith("AssertionError")
+
+
+def test_an_assert_with_its_own_message_keeps_it_and_explains_on_the_next_line(tmp_path):
+    code, output = run(tmp_path, 'assert clamp(-2, -5, 3) == -5, "Test case 2 failed"')
+    assert code == 1
+    assert output.endswith("AssertionError: Test case 2 failed\nclamp(-2, -5, 3) returned -2, expected -5\n"), output
+
+
+def test_the_authors_message_is_evaluated_only_when_the_assert_fails(tmp_path):
+    tests = """\
+    def message():
+        print("message built")
+        return "own"
+
+    assert clamp(1, 0, 3) == 1, message()
+    print("passed")
+    assert clamp(1, 0, 3) == 2, message()
+    """
+    code, output = run(tmp_path, tests)
+    assert output.startswith("passed\nmessage built\n")
+    assert output.endswith("AssertionError: own\nclamp(1, 0, 3) returned 1, expected 2\n")
 
 
 def test_a_broken_repr_does_not_hide_the_failure(tmp_path):

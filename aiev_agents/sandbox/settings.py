@@ -81,8 +81,8 @@ class SandboxSettings(BaseModel):
     startup_timeout_s: float = Field(60.0, gt=0, description="Most seconds to wait for a container's runner.")
     explain_assertions: bool = Field(
         True,
-        description="A failed `assert` without a message says what it compared "
-        "(`clamp(-2, -5, 3) returned -2, expected -5`); off: a bare `AssertionError`, as under `python`.",
+        description="A failed `assert` says what it compared (`clamp(-2, -5, 3) returned -2, expected -5`), "
+        "after its own message if it has one; off: the `AssertionError` of `python`.",
     )
     state_dir: Path | None = Field(
         None, description="Host folder for the runner's socket and code; default: the system temp folder."

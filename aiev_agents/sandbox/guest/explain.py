@@ -1,16 +1,20 @@
 """Failed assertions that show their values, as pytest's assertion rewriting does.
 
-An ``assert`` without a message gets one, evaluated only when the assertion fails. The operands
-are kept as the test runs (each wrapped in ``:=``, so it is evaluated once, in its usual order)
-and the message says what was compared::
+An ``assert`` gets a message, evaluated only when the assertion fails. The operands are kept as
+the test runs (each wrapped in ``:=``, so it is evaluated once, in its usual order) and the
+message says what was compared::
 
     assert clamp(-2, -5, 3) == -5    ->  AssertionError: clamp(-2, -5, 3) returned -2, expected -5
     assert is_even(3)                ->  AssertionError: is_even(3) returned False, expected a true value
     assert len(items) > 3            ->  AssertionError: len(items) > 3 is false: len(items) is 2
 
+An assert with a message of its own keeps it, on the first line, with the explanation on the
+next (``AssertionError: Test case 2 failed`` / ``clamp(-5, -10, 0) returned -5, expected -10``):
+small models write ``"Test case 2 failed"`` on most asserts, which says nothing about the values.
+
 The program's lines, tracebacks and behaviour are otherwise unchanged: the source text is not
-touched, only its syntax tree. Asserts with a message, ``and``/``or`` tests and chained comparisons
-(whose later operands may never run) are left alone.
+touched, only its syntax tree. ``and``/``or`` tests and chained comparisons (whose later operands
+may never run) are left alone.
 
 Standard library only; runs on Python 3.8 and later.
 """
@@ -58,7 +62,7 @@ _OPS = {
 
 
 class Explainer:
-    """Give message-less asserts an explaining message; one per program (temporaries are numbered)."""
+    """Give asserts an explaining message; one per program (temporaries are numbered)."""
 
     def __init__(self, source):
         self.source = source
@@ -66,25 +70,23 @@ class Explainer:
 
     def explained(self, node):
         """``node`` with a message that explains a failure, or ``node`` itself when it cannot."""
-        if node.msg is not None:
-            return node
         test = node.test
         if isinstance(test, ast.Compare) and len(test.ops) == 1 and type(test.ops[0]) in _OPS:
             operands = [test.left, *test.comparators]
             kept = [self._keep(operand) for operand in operands]
             new_test = ast.Compare(left=kept[0][0], ops=test.ops, comparators=[k[0] for k in kept[1:]])
             ops = [_OPS[type(op)] for op in test.ops]
-            message = self._message("compare", operands, [k[1] for k in kept], ops)
+            message = self._message("compare", operands, [k[1] for k in kept], ops, node.msg)
         elif isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) and _is_value(test.operand):
             kept, name = self._keep(test.operand)
             new_test = ast.UnaryOp(op=ast.Not(), operand=kept)
-            message = self._message("false", [test.operand], [name], [])
+            message = self._message("false", [test.operand], [name], [], node.msg)
         elif _is_value(test):
             new_test, name = self._keep(test)
-            message = self._message("true", [test], [name], [])
+            message = self._message("true", [test], [name], [], node.msg)
         else:
             return node
-        for part in ast.walk(message):  # at the test's place: the traceback marks the same span
+        for part in _parts_of_ours(message, node.msg):  # at the test's place: the traceback marks the same span
             ast.copy_location(part, test)
         new = ast.Assert(test=ast.copy_location(new_test, test), msg=message)
         return ast.fix_missing_locations(ast.copy_location(new, node))
@@ -94,7 +96,7 @@ class Explainer:
         name = TEMP_PREFIX + str(self.count)
         return ast.copy_location(ast.NamedExpr(target=ast.Name(id=name, ctx=ast.Store()), value=expr), expr), name
 
-    def _message(self, kind, operands, names, ops):
+    def _message(self, kind, operands, names, ops, own):
         sources = [ast.get_source_segment(self.source, operand) or "?" for operand in operands]
         literal = [_is_literal(operand) for operand in operands]
         args = [
@@ -104,7 +106,14 @@ class Explainer:
             ast.Constant(value=tuple(ops)),
             ast.List(elts=[ast.Name(id=name, ctx=ast.Load()) for name in names], ctx=ast.Load()),
         ]
-        return ast.Call(func=ast.Name(id=EXPLAIN_NAME, ctx=ast.Load()), args=args, keywords=[])
+        keywords = [] if own is None else [ast.keyword(arg="own", value=own)]
+        return ast.Call(func=ast.Name(id=EXPLAIN_NAME, ctx=ast.Load()), args=args, keywords=keywords)
+
+
+def _parts_of_ours(message, own):
+    """The nodes of ``message`` that are not the author's own message (which keeps its place)."""
+    theirs = set(map(id, ast.walk(own))) if own is not None else set()
+    return [part for part in ast.walk(message) if id(part) not in theirs]
 
 
 def _is_value(expr):
@@ -137,8 +146,19 @@ def show(value):
     return text if len(text) <= REPR_LIMIT else text[: REPR_LIMIT - 3] + "..."
 
 
-def explain(kind, sources, literal, ops, values):
-    """The message of a failed assertion (called by the rewritten ``assert``)."""
+def explain(kind, sources, literal, ops, values, own=None):
+    """The message of a failed assertion (called by the rewritten ``assert``); ``own``: the
+    author's message, kept on the first line."""
+    text = _explanation(kind, sources, literal, ops, values)
+    if own is None:
+        return text
+    try:
+        return str(own) + "\n" + text
+    except Exception:  # noqa: BLE001 - a message whose __str__ breaks: show it as repr would
+        return show(own) + "\n" + text
+
+
+def _explanation(kind, sources, literal, ops, values):
     if kind == "true":
         return _was(sources[0], values[0]) + ", expected a true value"
     if kind == "false":
