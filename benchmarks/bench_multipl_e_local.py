@@ -59,8 +59,9 @@ def generate(model: str, language: str, limit: int, data: Path, out: Path) -> di
     os.environ["AIEV_LOCAL_MODEL"] = MODELS[model]
     argv = ["eval", "--config", str(LOCAL), "--model", "student", "--benchmark", f"multipl-e-{language}"]
     argv += ["--dataset", str(dataset(data, language)), "--limit", str(limit), "--image", IMAGE, "--out", str(out)]
-    if aiev([*argv, "--quiet"]) != 0:
-        raise SystemExit(f"aiev eval failed for {model} {language}")
+    with contextlib.redirect_stdout(io.StringIO()):
+        if aiev([*argv, "--quiet"]) != 0:
+            raise SystemExit(f"aiev eval failed for {model} {language}")
     return json.loads(summary_path.read_text())
 
 

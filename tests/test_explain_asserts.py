@@ -99,6 +99,7 @@ def test_operands_run_once_and_in_order(tmp_path):
 @pytest.mark.parametrize(
     "check",
     [
+        'assert 1 == 2, "own message"',  # literals only: no value to add to the author's message
         "assert clamp(1, 0, 3) == 2 and True",  # and/or: left alone
         "assert 0 < clamp(5, 0, 3) < 3",  # a chain may skip its last operand: left alone
     ],

@@ -10,7 +10,8 @@ message says what was compared::
 
 An assert with a message of its own keeps it, on the first line, with the explanation on the
 next (``AssertionError: Test case 2 failed`` / ``clamp(-5, -10, 0) returned -5, expected -10``):
-small models write ``"Test case 2 failed"`` on most asserts, which says nothing about the values.
+small models write ``"Test case 2 failed"`` on most asserts, which says nothing about the
+values. One that compares literals only has no value to show and is left as it is.
 
 The program's lines, tracebacks and behaviour are otherwise unchanged: the source text is not
 touched, only its syntax tree. ``and``/``or`` tests and chained comparisons (whose later operands
@@ -73,6 +74,8 @@ class Explainer:
         test = node.test
         if isinstance(test, ast.Compare) and len(test.ops) == 1 and type(test.ops[0]) in _OPS:
             operands = [test.left, *test.comparators]
+            if node.msg is not None and all(map(_is_literal, operands)):
+                return node  # no value to show beside the author's message
             kept = [self._keep(operand) for operand in operands]
             new_test = ast.Compare(left=kept[0][0], ops=test.ops, comparators=[k[0] for k in kept[1:]])
             ops = [_OPS[type(op)] for op in test.ops]
