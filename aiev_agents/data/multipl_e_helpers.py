@@ -37,9 +37,10 @@ def program_from_code(task: BenchmarkTask, code: str) -> str:
     helpers = helper_code(task, code)
     if not helpers:
         return task.prompt + completion
-    at = _signature_start(task.prompt, signature_line(task))
-    if at is None:
+    after = after_signature(task.prompt, signature_line(task))
+    if after is None:
         return task.prompt + completion
+    at = _line_start(task.prompt, after)
     return f"{task.prompt[:at]}{helpers}\n\n{task.prompt[at:]}{completion}"
 
 
@@ -57,7 +58,7 @@ def helper_code(task: BenchmarkTask, code: str) -> str:
     body_start = after_signature(code, signature)
     if body_start is None:
         return ""
-    start = _signature_start(code, signature)
+    start = _line_start(code, body_start)
     quotes = '"' if language == "rust" else "\"'`"
     end = closing_brace(code[body_start:], quotes)
     after = "" if end is None else code[body_start + end + 1 :]
@@ -99,11 +100,8 @@ def _without_main(code: str, quotes: str) -> str:
     return code
 
 
-def _signature_start(code: str, signature: str) -> int | None:
-    """Where the line holding ``signature`` starts in ``code``."""
-    after = after_signature(code, signature)
-    if after is None:
-        return None
+def _line_start(code: str, after: int) -> int:
+    """Where the line that ends just before offset ``after`` (as :func:`after_signature` gives it) starts."""
     line_end = after - 1 if code[after - 1 : after] == "\n" else after
     return code.rfind("\n", 0, line_end) + 1
 
