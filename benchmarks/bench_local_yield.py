@@ -30,11 +30,15 @@ Variants:
   worker);
 * ``cand-2``: one worker, two candidate programs per turn (``dialogue.candidates: 2``), sampled
   together (``parallel: 4``).
+* ``t07``: ``loops`` sampled at temperature 0.7 instead of 0.2 (every other variant: 0.2, the
+  temperature the project shipped): a repair round then draws a new program instead of the one
+  that failed;
+* ``t07-cand-2``: ``t07`` with two candidate programs per turn, sampled together (``parallel: 4``).
 
 Besides the table's other columns, ``gen tok/s`` is the generated tokens of all dialogues per
 second of the run's wall clock (aggregate over workers).
 
-    python benchmarks/bench_local_yield.py [--model M] [--limit N] [--variants baseline explain ...]
+    python benchmarks/bench_local_yield.py [--model M] [--every K] [--limit N] [--variants baseline explain ...]
         [--humaneval-plus ../shared/data/HumanEvalPlus-v0.1.10.jsonl.gz] [--out runs/bench_local_yield] [--json F]
 
 Needs the sandbox image and the local model (``aiev models fetch``). Run it alone: llama.cpp
@@ -78,9 +82,11 @@ def _variant(
     workers: int = 1,
     candidates: int = 1,
     send_back_repeats: bool = False,
+    temperature: float = 0.2,
 ) -> dict[str, Any]:
     return {
         "send_back_repeats": send_back_repeats,
+        "temperature": temperature,
         "sandbox": {"explain_assertions": explain},
         "questioner": {"point_at_check": pointer},
         "load": load,
@@ -101,6 +107,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "slots-w2": _variant(True, True, {"parallel": 4}, workers=2),
     "slots-w4": _variant(True, True, {"parallel": 8}, workers=4),
     "cand-2": _variant(True, True, {"parallel": 4}, candidates=2),
+    "t07": _variant(True, True, {**PROMPT_CACHE, **LOOP_STOP}, temperature=0.7),
+    "t07-cand-2": _variant(True, True, {"parallel": 4, **LOOP_STOP}, candidates=2, temperature=0.7),
 }
 
 
@@ -117,9 +125,21 @@ def variant_config(name: str, model: str, folder: Path) -> Path:
     data["models"]["student"]["params"] = {**kept, **switches["load"]}
     data["dialogue"]["candidates"] = switches["candidates"]
     data["dialogue"]["send_back_repeats"] = switches["send_back_repeats"]
+    data["models"]["student"]["temperature"] = switches["temperature"]
     path = folder / f"{name}.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path
+
+
+def every_kth(seeds: Path, k: int, out: Path) -> Path:
+    """``seeds`` itself for ``k`` 1, else a copy in ``out`` of its lines 1, 1 + k, 1 + 2k, ..."""
+    if k <= 1:
+        return seeds
+    out.mkdir(parents=True, exist_ok=True)
+    lines = [line for line in seeds.read_text().splitlines() if line.strip()]
+    picked = out / f"seeds-every-{k}.jsonl"
+    picked.write_text("".join(f"{line}\n" for line in lines[::k]))
+    return picked
 
 
 def run_variant(name: str, model: str, seeds: Path, out: Path, limit: int | None) -> dict[str, Any]:
@@ -211,14 +231,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--model", default="qwen2.5-coder-1.5b-instruct-q4_k_m")
     parser.add_argument("--seeds", type=Path, default=SEEDS)
     parser.add_argument("--limit", type=int, default=None, help="the first N seeds only")
+    parser.add_argument("--every", type=int, default=1, help="every K-th seed only (from the first), before --limit")
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
     parser.add_argument("--humaneval-plus", type=Path, default=None, help="HumanEval+ file, for the correct share")
     parser.add_argument("--out", type=Path, default=ROOT / "runs" / "bench_local_yield")
     parser.add_argument("--json", type=Path, default=None, help="also write the rows here")
     args = parser.parse_args(argv)
     rows = []
+    seeds = every_kth(args.seeds, args.every, args.out)
     for name in args.variants:
-        result = run_variant(name, args.model, args.seeds, args.out, args.limit)
+        result = run_variant(name, args.model, seeds, args.out, args.limit)
         rows.append(figures(result, correctness(result["run_dir"], args.humaneval_plus)))
         print(render(rows), flush=True)
         print()
