@@ -54,8 +54,10 @@ def dataset(data: Path, language: str) -> Path:
 def generate(model: str, language: str, limit: int, data: Path, out: Path) -> dict:
     """The model's run on the language (reused when ``out`` holds one of the same limit)."""
     summary_path = out / "summary.json"
-    if summary_path.exists() and json.loads(summary_path.read_text())["counts"]["tasks"] == limit:
-        return json.loads(summary_path.read_text())
+    if summary_path.exists():
+        earlier = json.loads(summary_path.read_text())
+        if earlier["counts"]["tasks"] == limit:
+            return earlier
     os.environ["AIEV_LOCAL_MODEL"] = MODELS[model]
     argv = ["eval", "--config", str(LOCAL), "--model", "student", "--benchmark", f"multipl-e-{language}"]
     argv += ["--dataset", str(dataset(data, language)), "--limit", str(limit), "--image", IMAGE, "--out", str(out)]
