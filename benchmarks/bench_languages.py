@@ -16,19 +16,23 @@ so that both meet the same load:
 
 It prints p50 and p95 of each side in milliseconds and the ratio of the p50s (goal: 1.2 or less),
 then the start-up time of a sandbox from the toolchain image and from the Python image.
-The host's toolchain versions are printed too: they may differ from the image's (Debian bookworm's).
+The toolchain versions on both sides are printed too: the host's may differ from the image's.
+The bare side runs without the host's ``NODE_*`` variables, as the sandbox's programs do
+(``NODE_EXTRA_CA_CERTS`` alone makes every Node.js start read a CA bundle: about +70 ms).
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -36,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from aiev_agents.sandbox import DockerSandbox, SandboxSettings  # noqa: E402
 
 WARMUP = 2
+BENCH_RUN = uuid.uuid4().hex[:8]  # tells this run's programs from an earlier run's
 RUSTC = "/usr/bin/rustc" if Path("/usr/bin/rustc").exists() else "rustc"  # Debian's, as in the image
 #: language -> (source, file name on the host, bare command)
 CASES = {
@@ -76,6 +81,8 @@ CASES = {
         "bash main.sh",
     ),
 }
+#: The host's environment without what the sandbox's programs do not get either.
+BARE_ENV = {name: value for name, value in os.environ.items() if not name.startswith("NODE_")}
 VERSIONS = {
     "javascript": "node --version",
     "cpp": "g++ -dumpfullversion",
@@ -92,24 +99,32 @@ def p50_p95(samples: list[float]) -> tuple[float, float]:
     return statistics.median(ordered) * 1000, ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))] * 1000
 
 
-def bare_once(language: str) -> float:
+def program(language: str, index: int) -> str:
+    """The language's program, made new for run ``index`` by a comment at its end: a toolchain
+    that caches builds (``go run``) meets every program of a dialogue for the first time, so
+    the bare side must not reuse the previous run's build either."""
+    return CASES[language][0] + ("#" if language == "bash" else "//") + f" run {BENCH_RUN}-{index}\n"
+
+
+def bare_once(language: str, index: int) -> float:
     """Seconds of one run of the bare toolchain on the host (a fresh folder, compile included)."""
-    source, filename, command = CASES[language]
+    _, filename, command = CASES[language]
+    source = program(language, index)
     with tempfile.TemporaryDirectory(prefix="aiev-bench-") as folder:
         (Path(folder) / filename).write_text(source)
         argv = ["node", "-e", source] if command is None else ["/bin/sh", "-c", command]
         started = time.perf_counter()
-        done = subprocess.run(argv, cwd=folder, capture_output=True, text=True)
+        done = subprocess.run(argv, cwd=folder, capture_output=True, text=True, env=BARE_ENV)
         elapsed = time.perf_counter() - started
     if done.returncode != 0 or done.stdout.strip() != "hello":
         raise SystemExit(f"bare {language} failed: {done.stdout}{done.stderr}")
     return elapsed
 
 
-def sandbox_once(box: DockerSandbox, language: str) -> float:
+def sandbox_once(box: DockerSandbox, language: str, index: int) -> float:
     """Seconds of one ``DockerSandbox.run`` of the program, as the caller sees it."""
     started = time.perf_counter()
-    result = box.run(CASES[language][0], language=language)
+    result = box.run(program(language, index), language=language)
     elapsed = time.perf_counter() - started
     if result.exit_code != 0 or result.output.strip() != "hello":
         raise SystemExit(f"sandbox {language} failed: {result.status} {result.output}")
@@ -123,11 +138,11 @@ def interleaved(box: DockerSandbox, language: str, runs: int) -> tuple[list[floa
     ours: list[float] = []
     for index in range(WARMUP + runs):
         if index % 2:
-            ours_s = sandbox_once(box, language)
-            bare_s = bare_once(language)
+            ours_s = sandbox_once(box, language, index)
+            bare_s = bare_once(language, index)
         else:
-            bare_s = bare_once(language)
-            ours_s = sandbox_once(box, language)
+            bare_s = bare_once(language, index)
+            ours_s = sandbox_once(box, language, index)
         if index >= WARMUP:
             bare.append(bare_s)
             ours.append(ours_s)
@@ -146,9 +161,13 @@ def startup_s(settings: SandboxSettings, runs: int = 3) -> float:
     return statistics.median(times)
 
 
-def version(language: str) -> str:
-    done = subprocess.run(VERSIONS[language], shell=True, capture_output=True, text=True)
-    return done.stdout.strip().splitlines()[0] if done.stdout.strip() else "?"
+def version(language: str, box: DockerSandbox | None = None) -> str:
+    """The toolchain's version on the host, or in the sandbox ``box``."""
+    if box is not None:
+        output = box.run(VERSIONS[language].replace(RUSTC, "rustc") + "\n", language="bash").output
+    else:
+        output = subprocess.run(VERSIONS[language], shell=True, capture_output=True, text=True, env=BARE_ENV).stdout
+    return output.strip().splitlines()[0] if output.strip() else "?"
 
 
 def main() -> None:
@@ -165,7 +184,8 @@ def main() -> None:
     settings = SandboxSettings(image=args.image, pull=False, cpus=args.cpus)
     print(f"{args.runs} runs each after {WARMUP} warm-up runs; sandbox cpus={args.cpus:g}")
     print(
-        f"{'language':<11} {'bare p50':>9} {'bare p95':>9} {'ours p50':>9} {'ours p95':>9} {'ratio':>6}  host toolchain"
+        f"{'language':<11} {'bare p50':>9} {'bare p95':>9} {'ours p50':>9} {'ours p95':>9} {'ratio':>6}  "
+        "toolchain: host | image"
     )
     with DockerSandbox(settings) as box:
         for language in CASES:
@@ -173,7 +193,7 @@ def main() -> None:
             bare, ours = p50_p95(bare_s), p50_p95(ours_s)
             print(
                 f"{language:<11} {bare[0]:>9.1f} {bare[1]:>9.1f} {ours[0]:>9.1f} {ours[1]:>9.1f} "
-                f"{ours[0] / bare[0]:>6.2f}  {version(language)}"
+                f"{ours[0] / bare[0]:>6.2f}  {version(language)} | {version(language, box)}"
             )
     for name, image in (("toolchain image", args.image), ("python image", args.python_image)):
         print(f"start-up, {name} ({image}): {startup_s(SandboxSettings(image=image, pull=False)) * 1000:.0f} ms")

@@ -9,7 +9,8 @@ Sizes come from the toolchain image's own package database (``/var/lib/dpkg/stat
 family's image would be the Python image plus the dependency closure of its packages
 (``Depends`` and ``Pre-Depends``, the first installed alternative) that the Python image's
 packages do not already bring, so each per-family size is what a debootstrap with only that
-family's packages installs. Start-up is measured on the two images that exist: the time from
+family's packages installs; an official Node.js build (``/usr/local/bin/node``, not a package)
+counts for the JavaScript family by its file size. Start-up is measured on the two images that exist: the time from
 ``DockerSandbox.start()`` to a ready runner (the container's layers are not copied, so size
 should not matter; this checks it).
 """
@@ -28,6 +29,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from aiev_agents.sandbox import DockerSandbox, SandboxSettings  # noqa: E402
 from aiev_agents.sandbox.image import DEBOOTSTRAP_PACKAGES  # noqa: E402
+from aiev_agents.sandbox.node_release import NODE_BINARY  # noqa: E402
+
+NODE_BINARY_PATH = "/" + NODE_BINARY
 
 FAMILIES = {
     "javascript": ("nodejs",),
@@ -86,6 +90,14 @@ def startup_ms(image: str, runs: int = 5) -> float:
     return statistics.median(times) * 1000
 
 
+def file_mb(image: str, path: str) -> float:
+    """Size of one file of ``image`` in MB, 0 when it has none."""
+    size = subprocess.run(
+        ["docker", "run", "--rm", "--entrypoint", "stat", image, "-c", "%s", path], capture_output=True, text=True
+    )
+    return int(size.stdout.strip()) / 1e6 if size.returncode == 0 else 0.0
+
+
 def image_mb(image: str) -> float:
     size = subprocess.run(["docker", "image", "inspect", "-f", "{{.Size}}", image], capture_output=True, text=True)
     return int(size.stdout.strip()) / 1e6
@@ -105,6 +117,8 @@ def main() -> None:
     for family, roots in FAMILIES.items():
         extra = closure(roots, packages) - base
         mb = sum(packages[name][0] for name in extra) * 1024 / 1e6
+        if family == "javascript" and "nodejs" not in packages:
+            mb += file_mb(args.image, NODE_BINARY_PATH)
         total += mb
         family_mb = base_mb + mb
         print(f"  {family:<11} +{mb:7.0f} MB installed ({len(extra)} packages): family image ~{family_mb:.0f} MB")

@@ -5,8 +5,8 @@ Every language runs in the warm runner's ``exec`` mode: one command line, compil
 included, in the same forked, non-root, time-, memory-, process- and output-limited child as a
 Python program (so the compiler's time counts against the run's limit and a runaway compiler
 is killed with the rest). The toolchains come from the image (``aiev sandbox build --offline
---toolchains``, Debian bookworm's ``nodejs``, ``g++``, ``openjdk-17-jdk-headless``,
-``libjavatuples-java``, ``rustc``, ``golang-go``).
+--toolchains``: Debian bookworm's ``g++``, ``openjdk-17-jdk-headless``, ``libjavatuples-java``,
+``rustc``, ``golang-go`` and an official Node.js build, ``node_release``).
 
 Evidence that tests ran, per language (never the exit code alone):
 
