@@ -34,6 +34,9 @@ Variants:
   temperature the project shipped): a repair round then draws a new program instead of the one
   that failed;
 * ``t07-cand-2``: ``t07`` with two candidate programs per turn, sampled together (``parallel: 4``).
+* ``t07-prose``: ``t07`` with a questioner that stops at the first code fence it opens
+  (``roles.questioner.options.stop_at_code``): its problems and explanations hold no program
+  for the programmer to copy, and no time goes into generating one.
 
 Besides the table's other columns, ``gen tok/s`` is the generated tokens of all dialogues per
 second of the run's wall clock (aggregate over workers).
@@ -83,12 +86,13 @@ def _variant(
     candidates: int = 1,
     send_back_repeats: bool = False,
     temperature: float = 0.2,
+    stop_at_code: bool = False,
 ) -> dict[str, Any]:
     return {
         "send_back_repeats": send_back_repeats,
         "temperature": temperature,
         "sandbox": {"explain_assertions": explain},
-        "questioner": {"point_at_check": pointer},
+        "questioner": {"point_at_check": pointer, "stop_at_code": stop_at_code},
         "load": load,
         "workers": workers,
         "candidates": candidates,
@@ -109,6 +113,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "cand-2": _variant(True, True, {"parallel": 4}, candidates=2),
     "t07": _variant(True, True, {**PROMPT_CACHE, **LOOP_STOP}, temperature=0.7),
     "t07-cand-2": _variant(True, True, {"parallel": 4, **LOOP_STOP}, candidates=2, temperature=0.7),
+    "t07-prose": _variant(True, True, {**PROMPT_CACHE, **LOOP_STOP}, temperature=0.7, stop_at_code=True),
 }
 
 

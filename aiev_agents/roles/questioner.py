@@ -10,6 +10,7 @@ from .base import AievRole
 from .execution_text import DEFAULT_FEEDBACK_CHARS, cut_middle
 from .failing_check import failing_check
 from .prompts import fill
+from .prose import FENCE, prose_before_code, with_stop
 
 _VERDICTS = {
     "fail": "It failed with exit code {exit_code}.",
@@ -26,16 +27,41 @@ class QuestionerAgent(AievRole):
     A feedback request quotes at most ``feedback_chars`` characters of the run's output and,
     with ``point_at_check``, names the failing check (:mod:`.failing_check`) and asks which
     side of it, the expectation or the code, the problem statement contradicts.
+
+    With ``stop_at_code`` the questioner's replies end where it opens a code block: its model
+    is asked to stop at the fence (``stop`` in each ``llm_config`` entry, so no time is spent
+    generating the block) and the reply is cut there whatever the backend did. A small model
+    told not to write the program often writes it anyway, and the programmer then copies it,
+    failed tests included (:mod:`.prose`).
     """
 
     role_name = "questioner"
 
     def __init__(
-        self, *args: Any, feedback_chars: int = DEFAULT_FEEDBACK_CHARS, point_at_check: bool = True, **kwargs: Any
+        self,
+        *args: Any,
+        feedback_chars: int = DEFAULT_FEEDBACK_CHARS,
+        point_at_check: bool = True,
+        stop_at_code: bool = False,
+        **kwargs: Any,
     ) -> None:
+        if stop_at_code and "llm_config" in kwargs:
+            kwargs["llm_config"] = with_stop(kwargs["llm_config"], FENCE)
         super().__init__(*args, **kwargs)
         self.feedback_chars = feedback_chars
         self.point_at_check = point_at_check
+        self.stop_at_code = stop_at_code
+
+    def generate_reply(self, messages: Any = None, sender: Any = None, **kwargs: Any) -> Any:
+        """AG2's reply, cut before its first code block with ``stop_at_code``."""
+        reply = super().generate_reply(messages=messages, sender=sender, **kwargs)
+        if not self.stop_at_code:
+            return reply
+        if isinstance(reply, str):
+            return prose_before_code(reply)
+        if isinstance(reply, dict) and isinstance(reply.get("content"), str):
+            return {**reply, "content": prose_before_code(reply["content"])}
+        return reply
 
     @classmethod
     def from_config(cls, config: AievConfig, *, role: str | None = None, **kwargs: Any) -> QuestionerAgent:
