@@ -34,7 +34,10 @@ Variants:
   temperature the project shipped): a repair round then draws a new program instead of the one
   that failed;
 * ``t07-cand-2``: ``t07`` with two candidate programs per turn, sampled together (``parallel: 4``).
-* ``t07-prose``: ``t07`` with a questioner that stops at the first code fence it opens
+* ``t07-seeds``: ``t07`` with each call's seed derived from the seed and its prompt (every
+  other variant: ``fixed_seed: true``, one seed for every call, as the project shipped), so a
+  repair round draws other random numbers than the round that failed;
+* ``t07-prose``: ``t07-seeds`` with a questioner that stops at the first code fence it opens
   (``roles.questioner.options.stop_at_code``): its problems and explanations hold no program
   for the programmer to copy, and no time goes into generating one.
 
@@ -74,7 +77,8 @@ LOCAL = ROOT / "agent_configs" / "local.yaml"
 PROMPT_CACHE = {"prefix_cache_mb": 1024}
 LOOP_STOP = {"loop_stop_tokens": 128}
 #: The model settings a variant sets; local.yaml's own values of them are dropped first.
-SWITCHED = ("prefix_cache_mb", "parallel", "loop_stop_tokens")
+SWITCHED = ("prefix_cache_mb", "parallel", "loop_stop_tokens", "fixed_seed")
+FIXED_SEED = {"fixed_seed": True}  # every call sampled with the seed itself, as the project shipped
 
 
 def _variant(
@@ -100,19 +104,20 @@ def _variant(
 
 
 VARIANTS: dict[str, dict[str, Any]] = {
-    "baseline": _variant(False, False, {}),
-    "explain": _variant(True, False, {}),
-    "pointer": _variant(True, True, {}),
-    "cache": _variant(True, True, PROMPT_CACHE),
-    "loops": _variant(True, True, {**PROMPT_CACHE, **LOOP_STOP}),
-    "repeats": _variant(True, True, {**PROMPT_CACHE, **LOOP_STOP}, send_back_repeats=True),
-    "slots": _variant(True, True, {"parallel": 2}),
-    "lock-w2": _variant(True, True, PROMPT_CACHE, workers=2),
-    "slots-w2": _variant(True, True, {"parallel": 4}, workers=2),
-    "slots-w4": _variant(True, True, {"parallel": 8}, workers=4),
-    "cand-2": _variant(True, True, {"parallel": 4}, candidates=2),
-    "t07": _variant(True, True, {**PROMPT_CACHE, **LOOP_STOP}, temperature=0.7),
-    "t07-cand-2": _variant(True, True, {"parallel": 4, **LOOP_STOP}, candidates=2, temperature=0.7),
+    "baseline": _variant(False, False, FIXED_SEED),
+    "explain": _variant(True, False, FIXED_SEED),
+    "pointer": _variant(True, True, FIXED_SEED),
+    "cache": _variant(True, True, {**PROMPT_CACHE, **FIXED_SEED}),
+    "loops": _variant(True, True, {**PROMPT_CACHE, **LOOP_STOP, **FIXED_SEED}),
+    "repeats": _variant(True, True, {**PROMPT_CACHE, **LOOP_STOP, **FIXED_SEED}, send_back_repeats=True),
+    "slots": _variant(True, True, {"parallel": 2, **FIXED_SEED}),
+    "lock-w2": _variant(True, True, {**PROMPT_CACHE, **FIXED_SEED}, workers=2),
+    "slots-w2": _variant(True, True, {"parallel": 4, **FIXED_SEED}, workers=2),
+    "slots-w4": _variant(True, True, {"parallel": 8, **FIXED_SEED}, workers=4),
+    "cand-2": _variant(True, True, {"parallel": 4, **FIXED_SEED}, candidates=2),
+    "t07": _variant(True, True, {**PROMPT_CACHE, **LOOP_STOP, **FIXED_SEED}, temperature=0.7),
+    "t07-cand-2": _variant(True, True, {"parallel": 4, **LOOP_STOP, **FIXED_SEED}, candidates=2, temperature=0.7),
+    "t07-seeds": _variant(True, True, {**PROMPT_CACHE, **LOOP_STOP}, temperature=0.7),
     "t07-prose": _variant(True, True, {**PROMPT_CACHE, **LOOP_STOP}, temperature=0.7, stop_at_code=True),
 }
 

@@ -16,6 +16,7 @@ import pytest
 from aiev_agents import activity
 from aiev_agents.errors import ContextExceeded, ModelUnavailable
 from aiev_agents.llm.clients import LlamaCppClient, clear_loaded_models, get_shared_llama
+from aiev_agents.llm.clients.llama_cpp import prompt_seed
 from aiev_agents.llm.models import cached_model_path
 
 MODEL = "qwen2.5-coder-0.5b-instruct-q4_k_m"
@@ -204,6 +205,24 @@ def test_n_choices_are_sampled_from_one_prompt_with_seeds_that_differ(model_path
     if parallel > 1:  # the prompt is evaluated once and copied to the other choices' slots
         assert evaluated == usage.prompt_tokens
     assert client.create(request).choices[1].message.content == texts[1]  # same seeds, same choices
+
+
+def test_a_call_s_seed_comes_from_the_seed_and_its_prompt() -> None:
+    first = [{"role": "user", "content": "Fix the program."}]
+    second = [*first, {"role": "assistant", "content": "Done."}, {"role": "user", "content": "It failed again."}]
+    assert prompt_seed(42, first) == prompt_seed(42, list(first))  # the same request, the same seed
+    assert len({prompt_seed(42, first), prompt_seed(42, second), prompt_seed(43, first)}) == 3
+    assert all(0 <= prompt_seed(seed, first) < 2**31 for seed in (0, 42, 2**40))
+
+
+@pytest.mark.local_model
+@pytest.mark.parametrize("fixed_seed", [False, True])
+def test_each_call_samples_with_its_prompt_s_seed_unless_the_seed_is_fixed(model_path: Path, fixed_seed: bool) -> None:
+    client = LlamaCppClient({"model": MODEL, "model_path": str(model_path), "n_ctx": 1024, "max_tokens": 4,
+                             "temperature": 1.0, "seed": 7, "fixed_seed": fixed_seed})  # fmt: skip
+    messages = [{"role": "user", "content": "Name a random fruit."}]
+    client.create({"messages": messages})
+    assert client.llama._seed == (7 if fixed_seed else prompt_seed(7, messages))
 
 
 LOOPING_REQUEST = (

@@ -18,7 +18,7 @@ OPENAI_PARAMS = frozenset(
 )  # fmt: skip
 LLAMA_CPP_PARAMS = frozenset(
     {"top_p", "top_k", "min_p", "stop", "presence_penalty", "frequency_penalty", "repeat_penalty", "n_batch",
-     "n_gpu_layers", "prefix_cache_mb", "prompt_lookup", "parallel", "loop_stop_tokens"}
+     "n_gpu_layers", "prefix_cache_mb", "prompt_lookup", "parallel", "loop_stop_tokens", "fixed_seed"}
 )  # fmt: skip
 
 

@@ -24,13 +24,21 @@ model are serialized by a lock, because a llama.cpp context is not thread-safe, 
 model has ``parallel`` slots (:mod:`.llama_batch`). The chat template is the one stored in the
 GGUF file. Each response's ``usage.prompt_tokens_details.cached_tokens`` says how many prompt
 tokens were not evaluated.
+
+A ``seed`` makes a call reproducible, not every call alike: each call samples with a seed
+derived from ``seed`` and its prompt (:func:`prompt_seed`), so the same request draws the same
+random numbers, and the next round of a dialogue, whose prompt differs, draws others. With one seed for every call (``fixed_seed: true``, as before), a repair answer at
+temperature 0.7 often repeated the program that had just failed, and the questioner its
+explanation word for word.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 import re
+import zlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -99,6 +107,12 @@ def _token_counter() -> Any:
         return scores
 
     return count
+
+
+def prompt_seed(seed: int, messages: list[dict[str, str]]) -> int:
+    """The seed of one call: ``seed`` mixed with a checksum of the prompt (31 bits: ``n`` choices add 0..n-1)."""
+    prompt = json.dumps(messages, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    return (int(seed) + zlib.crc32(prompt)) & 0x7FFFFFFF
 
 
 def _seeded(generation: Mapping[str, Any], choice: int) -> dict[str, Any]:
@@ -185,7 +199,8 @@ class LlamaCppClient:
     Config entry keys: ``model`` (a label; or a known model name, in which case
     ``model_path`` may be omitted once ``aiev models fetch`` has run), ``model_path``,
     ``n_ctx`` (default 4096), ``n_threads`` (default ``os.cpu_count()``), ``n_batch``
-    (default 512), ``n_gpu_layers`` (default 0), ``prefix_cache_mb`` (default 0: no prefix
+    (default 512), ``n_gpu_layers`` (default 0), ``fixed_seed`` (default false: each call's
+    seed is derived from ``seed`` and its prompt, :func:`prompt_seed`), ``prefix_cache_mb`` (default 0: no prefix
     cache; see the module's docstring), ``prompt_lookup`` (default 0: off; N drafts up to N
     tokens by prompt lookup, llama-cpp-python's ``LlamaPromptLookupDecoding``: a repaired program
     repeats most of the previous one, which is in the prompt), and the generation defaults
@@ -212,6 +227,7 @@ class LlamaCppClient:
         self._defaults = {k: config[k] for k in _GENERATION_KEYS if config.get(k) is not None}
         self._defaults.setdefault("max_tokens", DEFAULT_MAX_TOKENS)
         self._n_ctx = key.n_ctx
+        self._fixed_seed = bool(config.get("fixed_seed"))
         self._loops = loop_detector(config)
         self._loaded = shared_model(key)
 
@@ -238,6 +254,8 @@ class LlamaCppClient:
         overrides = {k: params[k] for k in _GENERATION_KEYS if params.get(k) is not None}
         generation = {**self._defaults, **overrides}
         messages = _to_llama_messages(params.get("messages") or [])
+        if generation.get("seed") is not None and not self._fixed_seed:
+            generation["seed"] = prompt_seed(generation["seed"], messages)
         choices = int(params.get("n") or 1)
         if self._loaded.batched is not None:
             result = self._loaded.batched.chat(messages, generation, n=choices, loops=self._loops)
