@@ -71,7 +71,8 @@ def build_image(
         suite: Debian suite for debootstrap.
         mirror: Debian mirror URL for debootstrap; its default if None.
         rootfs: An existing debootstrap rootfs to import instead of making one (it is
-            completed in place: venv, ``/workspace``); offline only.
+            completed in place: venv, ``/workspace``, with ``toolchains`` the official Node.js);
+            offline only.
         toolchains: Offline only: add the Node.js, C++, Java, Rust and Go toolchains
             (``TOOLCHAIN_PACKAGES`` and Node.js, about 1.9 GB more) and label the image with
             its recipe (``POLYGLOT_RECIPES``).
@@ -95,7 +96,10 @@ def build_image(
             raise SandboxUnavailable("The toolchains image is built offline only: add --offline.")
         return _build_online(client, tag, base_image, progress)
     recipe = POLYGLOT_RECIPES[node] if toolchains else IMAGE_RECIPE
+    official_node = toolchains and node == "official"
     if rootfs is not None:
+        if official_node:
+            install_node(Path(rootfs), progress)
         return _import_rootfs(client, Path(rootfs), tag, f"debootstrap:{suite}", progress, recipe)
     packages = DEBOOTSTRAP_PACKAGES
     if toolchains:
@@ -103,7 +107,7 @@ def build_image(
     with tempfile.TemporaryDirectory(prefix="aiev-rootfs-") as tmp:
         root = Path(tmp) / "rootfs"
         _debootstrap(root, suite, mirror, progress, packages)
-        if toolchains and node == "official":
+        if official_node:
             install_node(root, progress)
         return _import_rootfs(client, root, tag, f"debootstrap:{suite}", progress, recipe)
 
