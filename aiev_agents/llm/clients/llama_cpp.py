@@ -27,9 +27,9 @@ tokens were not evaluated.
 
 A ``seed`` makes a call reproducible, not every call alike: each call samples with a seed
 derived from ``seed`` and its prompt (:func:`prompt_seed`), so the same request draws the same
-random numbers, and the next round of a dialogue, whose prompt differs, draws others. With one seed for every call (``fixed_seed: true``, as before), a repair answer at
-temperature 0.7 often repeated the program that had just failed, and the questioner its
-explanation word for word.
+random numbers, and the next round of a dialogue, whose prompt differs, draws others. With one
+seed for every call (``fixed_seed: true``, as before), a repair answer at temperature 0.7 often
+repeated the program that had just failed, and the questioner its explanation word for word.
 """
 
 from __future__ import annotations
