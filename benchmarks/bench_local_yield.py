@@ -78,7 +78,6 @@ PROMPT_CACHE = {"prefix_cache_mb": 1024}
 LOOP_STOP = {"loop_stop_tokens": 128}
 #: The model settings a variant sets; local.yaml's own values of them are dropped first.
 SWITCHED = ("prefix_cache_mb", "parallel", "loop_stop_tokens", "fixed_seed")
-FIXED_SEED = {"fixed_seed": True}  # every call sampled with the seed itself, as the project shipped
 
 
 def _variant(
@@ -91,7 +90,12 @@ def _variant(
     send_back_repeats: bool = False,
     temperature: float = 0.2,
     stop_at_code: bool = False,
+    fixed_seed: bool = True,
 ) -> dict[str, Any]:
+    """A variant's switches; ``fixed_seed`` (every call sampled with the seed itself) is how the
+    project shipped, so every variant before ``t07-seeds`` keeps it."""
+    if fixed_seed:
+        load = {**load, "fixed_seed": True}
     return {
         "send_back_repeats": send_back_repeats,
         "temperature": temperature,
@@ -104,21 +108,23 @@ def _variant(
 
 
 VARIANTS: dict[str, dict[str, Any]] = {
-    "baseline": _variant(False, False, FIXED_SEED),
-    "explain": _variant(True, False, FIXED_SEED),
-    "pointer": _variant(True, True, FIXED_SEED),
-    "cache": _variant(True, True, {**PROMPT_CACHE, **FIXED_SEED}),
-    "loops": _variant(True, True, {**PROMPT_CACHE, **LOOP_STOP, **FIXED_SEED}),
-    "repeats": _variant(True, True, {**PROMPT_CACHE, **LOOP_STOP, **FIXED_SEED}, send_back_repeats=True),
-    "slots": _variant(True, True, {"parallel": 2, **FIXED_SEED}),
-    "lock-w2": _variant(True, True, {**PROMPT_CACHE, **FIXED_SEED}, workers=2),
-    "slots-w2": _variant(True, True, {"parallel": 4, **FIXED_SEED}, workers=2),
-    "slots-w4": _variant(True, True, {"parallel": 8, **FIXED_SEED}, workers=4),
-    "cand-2": _variant(True, True, {"parallel": 4, **FIXED_SEED}, candidates=2),
-    "t07": _variant(True, True, {**PROMPT_CACHE, **LOOP_STOP, **FIXED_SEED}, temperature=0.7),
-    "t07-cand-2": _variant(True, True, {"parallel": 4, **LOOP_STOP, **FIXED_SEED}, candidates=2, temperature=0.7),
-    "t07-seeds": _variant(True, True, {**PROMPT_CACHE, **LOOP_STOP}, temperature=0.7),
-    "t07-prose": _variant(True, True, {**PROMPT_CACHE, **LOOP_STOP}, temperature=0.7, stop_at_code=True),
+    "baseline": _variant(False, False, {}),
+    "explain": _variant(True, False, {}),
+    "pointer": _variant(True, True, {}),
+    "cache": _variant(True, True, PROMPT_CACHE),
+    "loops": _variant(True, True, {**PROMPT_CACHE, **LOOP_STOP}),
+    "repeats": _variant(True, True, {**PROMPT_CACHE, **LOOP_STOP}, send_back_repeats=True),
+    "slots": _variant(True, True, {"parallel": 2}),
+    "lock-w2": _variant(True, True, PROMPT_CACHE, workers=2),
+    "slots-w2": _variant(True, True, {"parallel": 4}, workers=2),
+    "slots-w4": _variant(True, True, {"parallel": 8}, workers=4),
+    "cand-2": _variant(True, True, {"parallel": 4}, candidates=2),
+    "t07": _variant(True, True, {**PROMPT_CACHE, **LOOP_STOP}, temperature=0.7),
+    "t07-cand-2": _variant(True, True, {"parallel": 4, **LOOP_STOP}, candidates=2, temperature=0.7),
+    "t07-seeds": _variant(True, True, {**PROMPT_CACHE, **LOOP_STOP}, temperature=0.7, fixed_seed=False),
+    "t07-prose": _variant(
+        True, True, {**PROMPT_CACHE, **LOOP_STOP}, temperature=0.7, fixed_seed=False, stop_at_code=True
+    ),
 }
 
 

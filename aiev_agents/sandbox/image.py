@@ -38,9 +38,9 @@ POLYGLOT_TAG = "aiev-sandbox-polyglot:latest"
 TOOLCHAIN_PACKAGES = ("g++", "openjdk-17-jdk-headless", "libjavatuples-java", "rustc", "golang-go")
 #: Where the toolchains image's Node.js comes from: an official build (``node_release``), or
 #: Debian's ``nodejs`` package (18, about 70 ms slower to start every program).
-NODE_SOURCES = ("official", "debian")
 POLYGLOT_RECIPE = f"aiev-sandbox-polyglot/2+node-{NODE_VERSION}"
 POLYGLOT_RECIPES = {"official": POLYGLOT_RECIPE, "debian": "aiev-sandbox-polyglot/2+node-debian"}
+NODE_SOURCES = tuple(POLYGLOT_RECIPES)
 VENV = "/opt/venv"
 _PATH = f"{VENV}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
