@@ -3,6 +3,7 @@
 Usage::
 
     python benchmarks/bench_languages.py [--runs 10] [--image aiev-sandbox-polyglot:latest] [--cpus 1]
+                                         [--bare-cores N]
 
 For each language, a hello-world with one test (a function, one assertion, a print) is run
 ``--runs`` times after 2 warm-up runs, both ways, in turn (bare, ours, then ours, bare, ...)
@@ -10,7 +11,9 @@ so that both meet the same load:
 
 * bare: the toolchain straight on the host through ``subprocess`` in a temporary folder
   (``node -e``, ``g++ && ./a.out``, ``java -ea File.java``, ``rustc && ./a.out``, ``go run``,
-  ``bash``), the compile step included;
+  ``bash``), the compile step included; on every host core, or on the first ``--bare-cores``
+  of them (``--bare-cores 1`` beside ``--cpus 1``: both sides get one core's worth of CPU;
+  the JVM and ``go build`` use two cores when they have them);
 * ours: ``DockerSandbox.run(program, language=...)`` (the warm runner forks a child that
   compiles and runs it, non-root, limited, the tests counted).
 
@@ -106,16 +109,24 @@ def program(language: str, index: int) -> str:
     return CASES[language][0] + ("#" if language == "bash" else "//") + f" run {BENCH_RUN}-{index}\n"
 
 
-def bare_once(language: str, index: int) -> float:
-    """Seconds of one run of the bare toolchain on the host (a fresh folder, compile included)."""
+def bare_once(language: str, index: int, cores: set[int] | None = None) -> float:
+    """Seconds of one run of the bare toolchain on the host (a fresh folder, compile included),
+    on ``cores`` only if given (this process's affinity, which the toolchain inherits, is set
+    around the run: a ``taskset`` or ``preexec_fn`` would add its own cost to the bare side)."""
     _, filename, command = CASES[language]
     source = program(language, index)
+    every_core = os.sched_getaffinity(0)
     with tempfile.TemporaryDirectory(prefix="aiev-bench-") as folder:
         (Path(folder) / filename).write_text(source)
         argv = ["node", "-e", source] if command is None else ["/bin/sh", "-c", command]
-        started = time.perf_counter()
-        done = subprocess.run(argv, cwd=folder, capture_output=True, text=True, env=BARE_ENV)
-        elapsed = time.perf_counter() - started
+        if cores:
+            os.sched_setaffinity(0, cores)
+        try:
+            started = time.perf_counter()
+            done = subprocess.run(argv, cwd=folder, capture_output=True, text=True, env=BARE_ENV)
+            elapsed = time.perf_counter() - started
+        finally:
+            os.sched_setaffinity(0, every_core)
     if done.returncode != 0 or done.stdout.strip() != "hello":
         raise SystemExit(f"bare {language} failed: {done.stdout}{done.stderr}")
     return elapsed
@@ -131,7 +142,9 @@ def sandbox_once(box: DockerSandbox, language: str, index: int) -> float:
     return elapsed
 
 
-def interleaved(box: DockerSandbox, language: str, runs: int) -> tuple[list[float], list[float]]:
+def interleaved(
+    box: DockerSandbox, language: str, runs: int, cores: set[int] | None = None
+) -> tuple[list[float], list[float]]:
     """Bare and sandbox times, one of each in turn (which goes first alternates), so that both
     sides meet the same load on a shared machine."""
     bare: list[float] = []
@@ -139,9 +152,9 @@ def interleaved(box: DockerSandbox, language: str, runs: int) -> tuple[list[floa
     for index in range(WARMUP + runs):
         if index % 2:
             ours_s = sandbox_once(box, language, index)
-            bare_s = bare_once(language, index)
+            bare_s = bare_once(language, index, cores)
         else:
-            bare_s = bare_once(language, index)
+            bare_s = bare_once(language, index, cores)
             ours_s = sandbox_once(box, language, index)
         if index >= WARMUP:
             bare.append(bare_s)
@@ -176,20 +189,23 @@ def main() -> None:
     parser.add_argument("--image", default="aiev-sandbox-polyglot:latest")
     parser.add_argument("--python-image", default="aiev-sandbox:latest")
     parser.add_argument("--cpus", type=float, default=1.0, help="the sandbox's CPU quota (default 1 core)")
+    parser.add_argument("--bare-cores", type=int, help="run the bare side on this many host cores (default: all)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     missing = [lang for lang in CASES if shutil.which(VERSIONS[lang].split()[0].split("/")[-1]) is None]
     if missing:
         raise SystemExit(f"toolchains missing on the host: {missing}")
     settings = SandboxSettings(image=args.image, pull=False, cpus=args.cpus)
-    print(f"{args.runs} runs each after {WARMUP} warm-up runs; sandbox cpus={args.cpus:g}")
+    cores = set(sorted(os.sched_getaffinity(0))[: args.bare_cores]) if args.bare_cores else None
+    bare_cores = len(cores or os.sched_getaffinity(0))
+    print(f"{args.runs} runs each after {WARMUP} warm-up runs; sandbox cpus={args.cpus:g}; bare: {bare_cores} core(s)")
     print(
         f"{'language':<11} {'bare p50':>9} {'bare p95':>9} {'ours p50':>9} {'ours p95':>9} {'ratio':>6}  "
         "toolchain: host | image"
     )
     with DockerSandbox(settings) as box:
         for language in CASES:
-            bare_s, ours_s = interleaved(box, language, args.runs)
+            bare_s, ours_s = interleaved(box, language, args.runs, cores)
             bare, ours = p50_p95(bare_s), p50_p95(ours_s)
             print(
                 f"{language:<11} {bare[0]:>9.1f} {bare[1]:>9.1f} {ours[0]:>9.1f} {ours[1]:>9.1f} "

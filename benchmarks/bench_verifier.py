@@ -15,6 +15,12 @@ Printed, one table, same run: verified count, precision (verified and correct / 
 recall (verified and correct / correct), false-verified rate (wrong programs verified /
 wrong programs) and the sandbox seconds per sample the rule needs.
 
+The corpus's JavaScript and C++ programs (MultiPL-E problems) get a table each, measured in the
+toolchains image (``AIEV_POLYGLOT_IMAGE``) as a dialogue in that language judges its last
+round: the counted assertions are the evidence (``tests_ran``), and the broken-solution check
+is the default-return one (each solution function's body replaced by a default return) in
+place of Python's mutants; hidden tests and coverage are Python's only.
+
     python benchmarks/bench_verifier.py [--limit N] [--mutants 16] [--json out.json]
 """
 
@@ -37,9 +43,11 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from verifier_corpus import HIDDEN_TESTS, labelled_programs, read_rows  # noqa: E402
 
-from aiev_agents.codeblocks import split_program  # noqa: E402
+from aiev_agents.codeblocks import code_in_language, split_program  # noqa: E402
+from aiev_agents.data.multipl_e import language_of  # noqa: E402
 from aiev_agents.dialogue.transcript import ExecutionResult  # noqa: E402
 from aiev_agents.dialogue.verdict.checks import coverage_check, mutation_check  # noqa: E402
+from aiev_agents.dialogue.verdict.default_return import default_return_check  # noqa: E402
 from aiev_agents.dialogue.verdict.gates import judge  # noqa: E402
 from aiev_agents.dialogue.verdict.hidden import hidden_program  # noqa: E402
 from aiev_agents.dialogue.verdict.settings import VerdictSettings  # noqa: E402
@@ -101,6 +109,35 @@ def measure(rows: list[dict[str, Any]], hidden: dict[str, str], mutants: int) ->
             measured.append(Measured(row["id"], bool(row["correct"]), run, checks, seconds))
             if index % 25 == 24:
                 print(f"  measured {index + 1}/{len(rows)}", file=sys.stderr, flush=True)
+    return measured
+
+
+def measure_language(rows: list[dict[str, Any]], language: str, mutants: int) -> list[Measured]:
+    """The programs of one language other than Python: each runs as a dialogue's program in
+    that language; one that exits 0 gets the default-return check, whatever its evidence."""
+    from aiev_agents.sandbox import DockerSandbox
+    from aiev_agents.sandbox.settings import SandboxSettings
+
+    image = os.environ.get("AIEV_POLYGLOT_IMAGE", "aiev-sandbox-polyglot:latest")
+    settings = SandboxSettings(image=image, pull=False, timeout_s=10)
+    mutant_timeout = VerdictSettings().mutant_timeout_s
+    measured = []
+    with DockerSandbox(settings) as sandbox:
+        for row in rows:
+            program = code_in_language(row["reply"], language)
+            started = time.perf_counter()
+            run = sandbox.run(program, language=language)
+            seconds = {"run": time.perf_counter() - started}
+            checks: dict[str, Any] = {"language": language}
+            if run.exit_code == 0:
+
+                def aside(code: str) -> ExecutionResult:
+                    return sandbox.run(code, timeout_s=mutant_timeout, language=language)
+
+                started = time.perf_counter()
+                checks["mutation"] = default_return_check(aside, program, language, mutants)
+                seconds["mutation"] = time.perf_counter() - started
+            measured.append(Measured(row["id"], bool(row["correct"]), run, checks, seconds))
     return measured
 
 
@@ -166,6 +203,25 @@ def rules(mutants: int) -> list[Rule]:
     return found
 
 
+def language_rules(mutants: int) -> list[Rule]:
+    """The rules that apply outside Python: the baselines, the evidence, and the evidence with
+    the default-return check at each threshold (the last one the shipped verdict)."""
+    off = VerdictSettings(mutation=False, coverage=False, mutants=mutants)
+    default = VerdictSettings(mutants=mutants)
+    found = [
+        Rule("exit_zero (AutoCoder)", ("exit_zero",), off, ("run",)),
+        Rule("any_assert", ("any_assert",), off, ("run",)),
+        Rule("tests_ran", ("tests_ran",), off, ("run",)),
+    ]
+    for threshold in MUTATION_THRESHOLDS:
+        name = f"tests_ran + default-return >= {threshold}"
+        if threshold == default.min_mutation_score:
+            name = f"default (shipped settings: {name})"
+        update = {"mutation": True, "min_mutation_score": threshold}
+        found.append(Rule(name, ("tests_ran", "mutation"), off.model_copy(update=update), ("run", "mutation")))
+    return found
+
+
 def score(rule: Rule, samples: Sequence[Measured]) -> dict[str, Any]:
     verified = [s for s in samples if judge(s.run, s.checks, rule.settings, rule.gates)[0]]
     correct = sum(s.correct for s in samples)
@@ -211,7 +267,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--mutants", type=int, default=VerdictSettings().mutants, help="mutant budget per program")
     parser.add_argument("--json", type=Path, default=None, help="also write the measurements and table here")
     args = parser.parse_args(argv)
-    rows = labelled_programs()
+    every_row = labelled_programs()
+    rows = [row for row in every_row if language_of(row["benchmark"]) == "python"]
+    other = sorted({language_of(row["benchmark"]) for row in every_row} - {"python"})
     if args.limit:
         rows = rows[: args.limit]
     if not rows:
@@ -230,9 +288,19 @@ def main(argv: list[str] | None = None) -> None:
         print("Only the programs whose problem has hidden tests:\n")
         print(table([score(rule, tested) for rule in rules(args.mutants)], tested))
     print(f"measured in {time.perf_counter() - started:.0f} s; {len(hidden)} problems with hidden tests")
+    by_language = {}
+    for language in other:
+        started = time.perf_counter()
+        chosen = [row for row in every_row if language_of(row["benchmark"]) == language][: args.limit]
+        measured = measure_language(chosen, language, args.mutants)
+        by_language[language] = [score(rule, measured) for rule in language_rules(args.mutants)]
+        print(f"\n{language} (MultiPL-E problems, toolchains image):\n")
+        print(table(by_language[language], measured))
+        print(f"measured in {time.perf_counter() - started:.0f} s")
     if args.json:
         data = {
             "results": results,
+            "languages": by_language,
             "samples": [
                 {
                     "id": s.id,

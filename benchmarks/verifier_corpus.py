@@ -13,6 +13,12 @@ tests once per problem. ``label`` runs each program's solution (its test code re
 one definition of test code) against the benchmark's own tests in the sandbox: HumanEval+'s
 base and plus inputs, MBPP's assert lines. A program is ``correct`` when both pass.
 
+The JavaScript and C++ slices (``--benchmark multipl_e_js`` / ``multipl_e_cpp``) ask for the
+MultiPL-E problem in that language with the task turn a dialogue in that language gets
+(tests the sandbox counts), and ``label`` runs the program's function (its ``main`` and tests
+left out, its helpers kept, as ``aiev eval`` builds a chat model's answer) with MultiPL-E's
+own test program in the toolchains image (``AIEV_POLYGLOT_IMAGE``): correct when it exits 0.
+
 The corpus lives in ``benchmarks/data/verifier_corpus/`` as gzipped JSONL (``programs``,
 ``hidden_tests``, ``labels``: one per program id) plus ``config.yaml``, the model settings
 that made it. Rows are written
@@ -45,6 +51,8 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 SOURCES = {
     "humaneval_plus": SHARED_DATA / "HumanEvalPlus-v0.1.10.jsonl.gz",
     "mbpp": SHARED_DATA / "mbpp.jsonl",
+    "multipl_e_js": SHARED_DATA / "multipl-e" / "humaneval-js-reworded.jsonl",
+    "multipl_e_cpp": SHARED_DATA / "multipl-e" / "humaneval-cpp-reworded.jsonl",
 }
 FLUSH_EVERY = 5
 
@@ -66,10 +74,14 @@ def write_rows(path: Path, rows: list[dict[str, Any]]) -> None:
     write_atomic(path, data)
 
 
-def load(benchmark: str, limit: int | None, start: int) -> list[BenchmarkTask]:
+def load(benchmark: str, limit: int | None = None, start: int = 0) -> list[BenchmarkTask]:
     from aiev_agents.data.benchmarks import load_benchmark
+    from aiev_agents.data.multipl_e import BENCHMARK_PREFIX, is_multipl_e, load_multipl_e
 
-    tasks = load_benchmark(benchmark, SOURCES[benchmark])
+    if is_multipl_e(benchmark):
+        tasks = load_multipl_e(benchmark[len(BENCHMARK_PREFIX) :], SOURCES[benchmark])
+    else:
+        tasks = load_benchmark(benchmark, SOURCES[benchmark])
     tasks = tasks[start:]
     return tasks[:limit] if limit else tasks
 
@@ -116,12 +128,30 @@ def _remember_config(kind: str, settings: dict[str, Any], args: argparse.Namespa
     write_atomic(CONFIG, (header + yaml.safe_dump(config, sort_keys=False)).encode())
 
 
-def generate(args: argparse.Namespace) -> None:
-    """Programs (solution and the model's own tests) from the programmer role."""
+def task_turn(task: BenchmarkTask) -> str:
+    """The programmer's task turn for ``task``, as a dialogue on it would hand it over: for a
+    MultiPL-E task, the prompt in its language's fence and that language's note on tests."""
+    from aiev_agents.data.multipl_e import BENCHMARK_PREFIX, is_multipl_e, language_of
+    from aiev_agents.evaluate.prompts import LANGUAGE_NAMES
+    from aiev_agents.roles.language_notes import NOTES, task_note
     from aiev_agents.roles.programmer import ProgrammerAgent
 
+    if not is_multipl_e(task.benchmark):
+        return ProgrammerAgent.task_message(problem_statement(task))
+    language = language_of(task.benchmark)
+    name = LANGUAGE_NAMES[task.benchmark[len(BENCHMARK_PREFIX) :]]
+    statement = (
+        f"Implement the {name} function `{task.entry_point}` as its signature and comment describe:\n\n"
+        f"```{NOTES[language][1]}\n{task.prompt.rstrip()}\n```"
+    )
+    return f"{statement}\n\n{task_note(language)}"
+
+
+def generate(args: argparse.Namespace) -> None:
+    """Programs (solution and the model's own tests) from the programmer role."""
+
     def jobs(task: BenchmarkTask) -> list[tuple[str, str, int, dict[str, Any]]]:
-        request = ProgrammerAgent.task_message(problem_statement(task))
+        request = task_turn(task)
         return [
             (f"{task.task_id}#{args.model}#{sample}", request, args.seed + sample,
              {"sample": sample, "temperature": args.temperature, "seed": args.seed + sample})
@@ -173,7 +203,8 @@ def _fill(path: Path, step: str, role: str, jobs: Any, args: argparse.Namespace)
 
 def label(args: argparse.Namespace) -> None:
     """Ground truth for every unlabelled program: does its solution pass the benchmark's tests?"""
-    from aiev_agents.data.benchmarks import load_benchmark
+    from aiev_agents.data.multipl_e import is_multipl_e, language_of
+    from aiev_agents.evaluate.candidates import multipl_e_code
     from aiev_agents.evaluate.execute import checker_for, eval_sandbox_settings
     from aiev_agents.sandbox import DockerSandbox, SandboxPool
     from aiev_agents.sandbox.guest.testcode import solution_only
@@ -185,12 +216,12 @@ def label(args: argparse.Namespace) -> None:
     if not todo:
         print("every program is labelled")
         return
-    image = os.environ.get("AIEV_SANDBOX_IMAGE", "aiev-sandbox:latest")
-    settings = eval_sandbox_settings(SandboxSettings(image=image))
     by_benchmark: dict[str, dict[str, BenchmarkTask]] = {}
     for name in sorted({row["benchmark"] for row in todo}):
-        by_benchmark[name] = {task.task_id: task for task in load_benchmark(name, SOURCES[name])}
+        by_benchmark[name] = {task.task_id: task for task in load(name)}
     for name, tasks in by_benchmark.items():
+        image = _image(language_of(name))
+        settings = eval_sandbox_settings(SandboxSettings(image=image))
         checker = checker_for(name, cache_dir=ROOT / "runs" / "oracle_cache", image=image)
         wanted = [tasks[row["task_id"]] for row in todo if row["benchmark"] == name]
         with SandboxPool(settings, 1) as pool:
@@ -198,7 +229,10 @@ def label(args: argparse.Namespace) -> None:
         with DockerSandbox(settings) as sandbox:
             for index, row in enumerate(r for r in todo if r["benchmark"] == name):
                 task = tasks[row["task_id"]]
-                code = solution_only(_program_of(row["reply"]))
+                if is_multipl_e(name):
+                    code = multipl_e_code(task, row["reply"])
+                else:
+                    code = solution_only(_program_of(row["reply"]))
                 verdict = checker.check(sandbox, task, code)
                 labels[row["id"]] = {"id": row["id"], "correct": verdict.status == "pass",
                                      "status": verdict.status, "error": verdict.error}  # fmt: skip
@@ -208,6 +242,13 @@ def label(args: argparse.Namespace) -> None:
     write_rows(LABELS, list(labels.values()))
     correct = sum(1 for label in labels.values() if label["correct"])
     print(f"{len(labels)} programs labelled, {correct} correct, {len(labels) - correct} wrong")
+
+
+def _image(language: str) -> str:
+    """The sandbox image for programs in ``language``: the Python image, or the toolchains image."""
+    if language == "python":
+        return os.environ.get("AIEV_SANDBOX_IMAGE", "aiev-sandbox:latest")
+    return os.environ.get("AIEV_POLYGLOT_IMAGE", "aiev-sandbox-polyglot:latest")
 
 
 def labelled_programs() -> list[dict[str, Any]]:

@@ -11,7 +11,10 @@ import pytest
 
 from aiev_agents.cli import main
 from aiev_agents.data.benchmarks import BenchmarkTask, load_benchmark, problem_statement
+from aiev_agents.data.multipl_e import load_multipl_e
+from aiev_agents.dialogue.conversation import _task_message
 from aiev_agents.evaluate.audit import AUDIT_JSON, AUDIT_MARKDOWN, AuditRow, audit, render_markdown, summarize, task_of
+from aiev_agents.roles.programmer import ProgrammerAgent
 from aiev_agents.sandbox.settings import SandboxSettings
 
 import transcripts as t
@@ -153,12 +156,30 @@ def test_problem_statement_of_humaneval_and_mbpp() -> None:
     )
 
 
-def test_verifier_corpus_uses_the_package_problem_statement() -> None:
+def _verifier_corpus() -> Any:
     spec = importlib.util.spec_from_file_location("verifier_corpus", ROOT / "benchmarks" / "verifier_corpus.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    return module
+
+
+def test_verifier_corpus_uses_the_package_problem_statement() -> None:
+    module = _verifier_corpus()
     assert module.problem_statement is problem_statement
+    task = next(iter(TASKS.values()))
+    assert module.task_turn(task) == ProgrammerAgent.task_message(problem_statement(task))
+
+
+def test_verifier_corpus_asks_for_a_multipl_e_problem_as_a_dialogue_in_its_language_would() -> None:
+    task = load_multipl_e("js", ROOT / "tests" / "data" / "multipl_e" / "humaneval-js-tiny.jsonl")[0]
+    turn = _verifier_corpus().task_turn(task)
+    statement = (
+        f"Implement the JavaScript function `{task.entry_point}` as its signature and comment describe:\n\n"
+        f"```javascript\n{task.prompt.rstrip()}\n```"
+    )
+    assert turn == _task_message(ProgrammerAgent, statement, "javascript")
+    assert "Node's `assert` module" in turn
 
 
 # -- aiev seeds benchmark ---------------------------------------------------------------------------

@@ -111,6 +111,55 @@ def test_rlimits_of_the_program(sandbox_settings: SandboxSettings) -> None:
     )
 
 
+#: What a shell program sees of its own process: ids, session, OOM score, place, limits, the
+#: descriptors it holds (bash adds 255, its script; the command substitution's pipe adds 3,
+#: and 4 where fd 3 is the report pipe) and the signals it ignores.
+SELF_PORTRAIT = r"""
+read -r pid _ _ _ _ sid _ < /proc/$$/stat
+echo "ids $(id -u) $(id -g) [$(id -G)] session-leader $([ "$pid" = "$sid" ] && echo yes || echo no)"
+echo "oom $(cat /proc/$$/oom_score_adj) cwd $PWD umask $(umask)"
+echo "soft $(ulimit -S -c) $(ulimit -S -t) $(ulimit -S -f) hard $(ulimit -H -c) $(ulimit -H -t) $(ulimit -H -f)"
+echo "fds $(cd /proc/$$/fd && echo *)"
+grep SigIgn /proc/$$/status
+"""
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize(
+    ("options", "fds"),
+    [
+        ({"interpreter": "bash", "filename": "main.sh"}, "0 1 2 255 3"),
+        ({"language": "bash"}, "0 1 2 255 3 4"),  # a toolchain driver's run: fd 3 is the report pipe
+    ],
+)
+def test_a_program_that_is_not_python_is_contained_as_python_is(
+    sandbox_settings: SandboxSettings, options: dict, fds: str
+) -> None:
+    """The children of shell and toolchain runs make only system calls between fork and exec:
+    they get the same ids, session, OOM score, limits and nothing of the runner's descriptors."""
+    settings = sandbox_settings.model_copy(update={"timeout_s": 10, "cpus": 1.5, "file_size_bytes": 1 << 20})
+    with DockerSandbox(settings) as box:
+        result = box.run(SELF_PORTRAIT, **options)
+    assert result.output.splitlines() == [
+        "ids 65534 65534 [65534] session-leader yes",
+        "oom 1000 cwd /workspace umask 0022",
+        "soft 0 16 1024 hard 0 17 1024",
+        f"fds {fds}",
+        "SigIgn:\t0000000000000004",  # SIGQUIT, which bash ignores itself; not SIGPIPE or SIGXFSZ
+    ]
+
+
+@pytest.mark.docker
+def test_a_toolchain_the_image_lacks_fails_with_127_and_says_so(sandbox: DockerSandbox) -> None:
+    result = sandbox.run("console.log(1)\n", language="javascript")  # the Python image has no Node.js
+    assert (result.status, result.exit_code, result.output) == (
+        "fail",
+        127,
+        "aiev runner: cannot start node: No such file or directory\n",
+    )
+    assert run_program(sandbox, "print('next')\n").output == "next\n"
+
+
 @pytest.mark.parametrize("name", RUNNER_FILES)
 def test_runner_files_parse_as_python_3_8(name: str) -> None:
     source = resources.files("aiev_agents.sandbox.guest").joinpath(name).read_text(encoding="utf-8")

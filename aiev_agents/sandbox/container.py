@@ -44,7 +44,7 @@ CTL_DIR = "/run/aiev"
 PACKAGES_DIR = "/opt/aiev-packages"
 CA_BUNDLE_PATH = "/etc/aiev/ca-bundle.crt"
 SOCKET_NAME = "runner.sock"
-RUNNER_FILES = ("runner.py", "harness.py", "testcode.py", "explain.py", "wire.py", "procs.py", "watch.py")
+RUNNER_FILES = ("runner.py", "harness.py", "testcode.py", "explain.py", "wire.py", "procs.py", "launch.py", "watch.py")
 #: The toolchain drivers' helpers (``guest/toolchains/``), copied beside the runner.
 TOOLCHAIN_FILES = ("count.js", "cxx/assert.h", "count.sh")
 HOST_DIR_PREFIX = "aiev-sandbox-"

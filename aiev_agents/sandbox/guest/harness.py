@@ -79,19 +79,24 @@ def marker(nonce):
     return "__AIEV_HARNESS_" + nonce + "__"
 
 
+#: The counts line of any run (group 1: its nonce, group 2: the counts), compiled once: a
+#: pattern per nonce cost each run a regex compilation.
+COUNTS_LINE = re.compile(b"\n?__AIEV_HARNESS_([^\n]*?)__ (\\{[^\n]*\\})\n?")
+
+
 def split_counts(output, nonce):
     """Remove the counts line of the run ``nonce`` from ``output`` (bytes).
 
     Returns:
         The output as the program wrote it, and the counts dict (None if absent).
     """
-    line = re.compile(b"\n?" + re.escape(marker(nonce).encode()) + b" (\\{[^\n]*\\})\n?")
-    found = list(line.finditer(output))
+    wanted = nonce.encode()
+    found = [line for line in COUNTS_LINE.finditer(output) if line.group(1) == wanted]
     if not found:
         return output, None
     last = found[-1]
     try:
-        counts = json.loads(last.group(1))
+        counts = json.loads(last.group(2))
     except ValueError:
         counts = None
     return output[: last.start()] + output[last.end() :], counts

@@ -191,18 +191,6 @@ def exit_status(code: object) -> int:
     return 1
 
 
-def become(program: str, argv: list, search: bool = False) -> None:
-    """Replace this process by ``program`` (looked up on ``PATH`` with ``search``), the signals
-    Python ignores (SIGPIPE, SIGXFSZ) back to their defaults; exit 127 when it cannot start."""
-    for signum in (signal.SIGPIPE, signal.SIGXFSZ):
-        signal.signal(signum, signal.SIG_DFL)
-    try:
-        (os.execvp if search else os.execv)(program, argv)
-    except OSError as exc:
-        os.write(2, ("aiev runner: cannot start " + program + ": " + str(exc.strerror or exc) + "\n").encode())
-    os._exit(127)
-
-
 def _say(text: str) -> None:
     """Write to the program's ``sys.stderr``, whatever it did to it."""
     try:

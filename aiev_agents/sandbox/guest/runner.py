@@ -1,8 +1,9 @@
 """The warm runner: one per sandbox container, it forks a fresh child for each program.
 
 Standard library only; runs on Python 3.8 and later. It is copied into the container with
-``harness.py``, ``wire.py`` (the frames), ``procs.py`` (killing, cleaning) and ``watch.py``
-(the program's output and deadline), which it loads as ``_aiev_*`` modules. Never run it on
+``harness.py``, ``wire.py`` (the frames), ``procs.py`` (killing, cleaning), ``launch.py``
+(the child of a run that is not Python) and ``watch.py`` (the program's output and
+deadline), which it loads as ``_aiev_*`` modules. Never run it on
 a host: it kills every process of the program's uid that it can see.
 
 It starts as the container's main process (under ``docker-init``), as root with only the
@@ -52,12 +53,13 @@ in order) and fd 3 at the harness's report pipe, sets its rlimits (no core files
 optionally address space and file size), raises its OOM score, drops to the program
 uid/gid with no supplementary groups, enters the workdir and runs the program through the
 pre-imported harness (which counts asserts and unittest cases), or ``exec``s the shell on
-it (signals Python ignores restored to their defaults, fd 3 closed). The parent keeps the first
-``output_limit`` bytes and a short tail (where a final traceback is) and counts the rest,
-kills the process group at the deadline, then kills every process of the program uid
-(escapees of ``setsid`` or a double fork included) and answers. Its own kills and file
-clean-ups run with the program uid as *effective* uid, so it needs neither CAP_KILL nor
-CAP_DAC_OVERRIDE, while the program (real uid differs) can never signal it.
+it or ``argv`` (signals Python ignores restored to their defaults; for the shells fd 3
+closed): those children make only system calls between fork and exec (``launch.py``).
+The parent keeps the first ``output_limit`` bytes and a short tail (where a final traceback
+is) and counts the rest, kills the process group at the deadline, then kills every process
+of the program uid (escapees of ``setsid`` or a double fork included) and answers. Its own
+kills and file clean-ups run with the program uid as *effective* uid, so it needs neither
+CAP_KILL nor CAP_DAC_OVERRIDE, while the program (real uid differs) can never signal it.
 """
 
 from __future__ import annotations
@@ -77,7 +79,6 @@ import time
 from types import ModuleType
 from typing import Any
 
-REPORT_FD = 3
 DEFAULT_FILENAME = "main.py"
 INTERPRETERS = ("python", "sh", "bash", "exec")
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -96,6 +97,8 @@ wire = load_sibling("wire")
 procs = load_sibling("procs")
 testcode = load_sibling("testcode")  # the harness imports it by this name
 watch = load_sibling("watch")  # after procs, which it imports by its name
+launch = load_sibling("launch")
+REPORT_FD = launch.REPORT_FD
 
 
 class InChild(BaseException):
@@ -116,6 +119,8 @@ class Runner:
         self.uid, self.gid = int(config["uid"]), int(config["gid"])
         self.workdir = config["workdir"]
         self.harness = load_sibling("harness")
+        launch.close_on_exec()
+        self.devnull = os.open(os.devnull, os.O_RDONLY)
         self.wake_r, self.wake_w = os.pipe()
         os.set_blocking(self.wake_r, False)
         os.set_blocking(self.wake_w, False)
@@ -192,8 +197,9 @@ class Runner:
     def run(self, request: dict[str, Any]) -> dict[str, Any]:
         """Run one program in a forked child and report what happened."""
         filename = checked_filename(request.get("filename") or DEFAULT_FILENAME)
-        if request.get("interpreter", "python") not in INTERPRETERS:
-            raise ValueError(f"unknown interpreter {request.get('interpreter')!r}")
+        interpreter = request.get("interpreter", "python")
+        if interpreter not in INTERPRETERS:
+            raise ValueError(f"unknown interpreter {interpreter!r}")
         if not self.clean(keep_files=bool(request.get("keep_files"))):
             return {"ok": False, "error": "processes of the previous run cannot be killed"}
         try:
@@ -203,13 +209,17 @@ class Runner:
         out_r, out_w = os.pipe()
         report_r, report_w = os.pipe()
         oom_before = procs.oom_kills()
+        plan = None if interpreter == "python" else self._launch(request, filename, out_w, report_w)
         gc.freeze()  # the runner's objects: neither copied on write nor scanned by the child's GC
         started = time.monotonic()
         self.dirty = True
-        pid = os.fork()
-        if pid == 0:
-            explain = self.config.get("explain_assertions", True)
-            raise InChild({"request": dict(request, explain=explain), "out_w": out_w, "report_w": report_w})
+        if plan is not None:
+            pid = launch.spawn(plan)
+        else:
+            pid = os.fork()
+            if pid == 0:
+                explain = self.config.get("explain_assertions", True)
+                raise InChild({"request": dict(request, explain=explain), "out_w": out_w, "report_w": report_w})
         os.close(out_w)
         os.close(report_w)
         capture = watch.Capture(int(request["output_limit"]))
@@ -235,6 +245,25 @@ class Runner:
             "report": wire.b64(report),
             "clean": clean,
         }
+
+    def _launch(self, request: dict[str, Any], filename: str, out_w: int, report_w: int) -> Any:
+        """The child's part of a run that execs (a shell on ``filename``, or ``argv``)."""
+        env = dict(os.environ)
+        env.pop("PYTHONPATH", None)
+        if request.get("site_dir"):
+            env["PYTHONPATH"] = request["site_dir"]
+        if request["interpreter"] == "exec":
+            argv = [str(arg) for arg in request.get("argv") or []] or [""]
+            env.update({str(key): str(value) for key, value in (request.get("env") or {}).items()})
+            program, report = argv[0], report_w
+            procs.quiet(os.fchmod, report_w, 0o622)  # the program uid may reopen it as /dev/fd/3 (the JVM must)
+        else:
+            program = (shutil.which("bash") if request["interpreter"] == "bash" else None) or "/bin/sh"
+            argv, report = [os.path.basename(program), filename], None
+        limits = launch.limits_of(
+            request.get("cpu_seconds"), self.config.get("address_space"), self.config.get("file_size")
+        )
+        return launch.Launch(program, argv, env, limits, self.uid, self.gid, self.workdir, self.devnull, out_w, report)
 
     def _write_program(self, filename: str, source: str) -> None:
         """Write ``source`` to ``filename`` in the workdir, as the program uid (so a link
@@ -262,8 +291,6 @@ class Runner:
             self.conn.close()
         os.setsid()
         self._redirect(job["out_w"], job["report_w"])
-        if request.get("interpreter") == "exec":  # the program uid may reopen it as /dev/fd/3 (the JVM must)
-            procs.quiet(os.fchmod, REPORT_FD, 0o622)
         self._limit(request)
         procs.quiet(procs.write_text, "/proc/self/oom_score_adj", "1000")
         os.setgroups([])
@@ -285,14 +312,11 @@ class Runner:
                 procs.quiet(os.close, int(name))
 
     def _limit(self, request: dict[str, Any]) -> None:
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        cpu = request.get("cpu_seconds")
-        if cpu:
-            resource.setrlimit(resource.RLIMIT_CPU, (int(cpu), int(cpu) + 1))
-        for key, limit in (("address_space", resource.RLIMIT_AS), ("file_size", resource.RLIMIT_FSIZE)):
-            value = self.config.get(key)
-            if value:
-                resource.setrlimit(limit, (int(value), int(value)))
+        limits = launch.limits_of(
+            request.get("cpu_seconds"), self.config.get("address_space"), self.config.get("file_size")
+        )
+        for limit, values in limits:
+            resource.setrlimit(limit, values)
 
     @staticmethod
     def _packages(site_dir: str | None) -> None:
@@ -351,28 +375,8 @@ def main(argv: list[str]) -> tuple[ModuleType | None, dict[str, Any] | None]:
     return None, None
 
 
-def exec_shell(request: dict[str, Any]) -> None:
-    """Replace the child by the shell running the program's file; never returns."""
-    name = request["interpreter"]
-    path = (shutil.which("bash") if name == "bash" else None) or "/bin/sh"
-    procs.quiet(os.close, REPORT_FD)
-    procs.become(path, [os.path.basename(path), checked_filename(request.get("filename") or DEFAULT_FILENAME)])
-
-
-def exec_argv(request: dict[str, Any]) -> None:
-    """Replace the child by ``argv`` (fd 3 stays open for the counts line); never returns."""
-    argv = [str(arg) for arg in request.get("argv") or []] or [""]
-    os.environ.update({str(key): str(value) for key, value in (request.get("env") or {}).items()})
-    procs.become(argv[0], argv, search=True)
-
-
 def run_child(harness: ModuleType, request: dict[str, Any]) -> None:
-    """Run the program's file through the harness as ``python main.py`` would (or through
-    the shell), then exit."""
-    if request.get("interpreter") == "exec":
-        exec_argv(request)
-    if request.get("interpreter", "python") != "python":
-        exec_shell(request)
+    """Run the program's file through the harness as ``python main.py`` would, then exit."""
     filename = checked_filename(request.get("filename") or DEFAULT_FILENAME)
     try:
         explain = bool(request.get("explain", True))
