@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/bench_languages.py [--runs 10] [--image aiev-sandbox-polyglot:latest] [--cpus 1]
-                                         [--bare-cores N]
+                                         [--bare-cores N] [--languages bash,go]
 
 For each language, a hello-world with one test (a function, one assertion, a print) is run
 ``--runs`` times after 2 warm-up runs, both ways, in turn (bare, ours, then ours, bare, ...)
@@ -190,9 +190,13 @@ def main() -> None:
     parser.add_argument("--python-image", default="aiev-sandbox:latest")
     parser.add_argument("--cpus", type=float, default=1.0, help="the sandbox's CPU quota (default 1 core)")
     parser.add_argument("--bare-cores", type=int, help="run the bare side on this many host cores (default: all)")
+    parser.add_argument("--languages", default=",".join(CASES), help="comma-separated (default: all)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    missing = [lang for lang in CASES if shutil.which(VERSIONS[lang].split()[0].split("/")[-1]) is None]
+    languages = args.languages.split(",")
+    if set(languages) - set(CASES):
+        parser.error(f"unknown languages {sorted(set(languages) - set(CASES))}; known: {', '.join(CASES)}")
+    missing = [lang for lang in languages if shutil.which(VERSIONS[lang].split()[0].split("/")[-1]) is None]
     if missing:
         raise SystemExit(f"toolchains missing on the host: {missing}")
     settings = SandboxSettings(image=args.image, pull=False, cpus=args.cpus)
@@ -204,7 +208,7 @@ def main() -> None:
         "toolchain: host | image"
     )
     with DockerSandbox(settings) as box:
-        for language in CASES:
+        for language in languages:
             bare_s, ours_s = interleaved(box, language, args.runs, cores)
             bare, ours = p50_p95(bare_s), p50_p95(ours_s)
             print(

@@ -22,6 +22,7 @@ is the default-return one (each solution function's body replaced by a default r
 place of Python's mutants; hidden tests and coverage are Python's only.
 
     python benchmarks/bench_verifier.py [--limit N] [--mutants 16] [--json out.json]
+                                        [--languages python,javascript,cpp]
 """
 
 from __future__ import annotations
@@ -261,35 +262,44 @@ def table(results: list[dict[str, Any]], samples: Sequence[Measured]) -> str:
     return head + "\n".join(rows) + "\n"
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--limit", type=int, default=None, help="the first N labelled programs")
-    parser.add_argument("--mutants", type=int, default=VerdictSettings().mutants, help="mutant budget per program")
-    parser.add_argument("--json", type=Path, default=None, help="also write the measurements and table here")
-    args = parser.parse_args(argv)
-    every_row = labelled_programs()
-    rows = [row for row in every_row if language_of(row["benchmark"]) == "python"]
-    other = sorted({language_of(row["benchmark"]) for row in every_row} - {"python"})
-    if args.limit:
-        rows = rows[: args.limit]
-    if not rows:
-        sys.exit("no labelled program: run `python benchmarks/verifier_corpus.py label` first")
+def python_tables(rows: list[dict[str, Any]], mutants: int) -> tuple[list[dict[str, Any]], list[Measured]]:
+    """Measure the Python programs and print their tables; the rules' scores and the measurements."""
     hidden = {}
     for row in read_rows(HIDDEN_TESTS):
         tests = split_program(row["reply"]).python
         if tests:
             hidden.setdefault(row["task_id"], tests)
     started = time.perf_counter()
-    samples = measure(rows, hidden, args.mutants)
-    results = [score(rule, samples) for rule in rules(args.mutants)]
+    samples = measure(rows, hidden, mutants)
+    results = [score(rule, samples) for rule in rules(mutants)]
     print(table(results, samples))
     tested = [s for s, row in zip(samples, rows, strict=True) if row["task_id"] in hidden]
     if 0 < len(tested) < len(samples):
         print("Only the programs whose problem has hidden tests:\n")
-        print(table([score(rule, tested) for rule in rules(args.mutants)], tested))
+        print(table([score(rule, tested) for rule in rules(mutants)], tested))
     print(f"measured in {time.perf_counter() - started:.0f} s; {len(hidden)} problems with hidden tests")
+    return results, samples
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--limit", type=int, default=None, help="the first N labelled programs (of each slice)")
+    parser.add_argument("--mutants", type=int, default=VerdictSettings().mutants, help="mutant budget per program")
+    parser.add_argument("--json", type=Path, default=None, help="also write the measurements and table here")
+    parser.add_argument("--languages", default=None, help="comma-separated slices (default: every one)")
+    args = parser.parse_args(argv)
+    every_row = labelled_programs()
+    found = sorted({language_of(row["benchmark"]) for row in every_row})
+    wanted = args.languages.split(",") if args.languages else found
+    if not found or set(wanted) - set(found):
+        sys.exit(f"no labelled programs for {wanted} (labelled: {found}): run `benchmarks/verifier_corpus.py label`")
+    results: list[dict[str, Any]] = []
+    samples: list[Measured] = []
+    if "python" in wanted:
+        rows = [row for row in every_row if language_of(row["benchmark"]) == "python"][: args.limit]
+        results, samples = python_tables(rows, args.mutants)
     by_language = {}
-    for language in other:
+    for language in (name for name in wanted if name != "python"):
         started = time.perf_counter()
         chosen = [row for row in every_row if language_of(row["benchmark"]) == language][: args.limit]
         measured = measure_language(chosen, language, args.mutants)
@@ -297,6 +307,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"\n{language} (MultiPL-E problems, toolchains image):\n")
         print(table(by_language[language], measured))
         print(f"measured in {time.perf_counter() - started:.0f} s")
+        samples += measured
     if args.json:
         data = {
             "results": results,

@@ -147,13 +147,21 @@ def task_turn(task: BenchmarkTask) -> str:
     return f"{statement}\n\n{task_note(language)}"
 
 
+def row_key(task: BenchmarkTask) -> str:
+    """What a row id starts with: the task id, after the benchmark's name for MultiPL-E (whose
+    task ids are the same in every language)."""
+    from aiev_agents.data.multipl_e import is_multipl_e
+
+    return f"{task.benchmark}:{task.task_id}" if is_multipl_e(task.benchmark) else task.task_id
+
+
 def generate(args: argparse.Namespace) -> None:
     """Programs (solution and the model's own tests) from the programmer role."""
 
     def jobs(task: BenchmarkTask) -> list[tuple[str, str, int, dict[str, Any]]]:
         request = task_turn(task)
         return [
-            (f"{task.task_id}#{args.model}#{sample}", request, args.seed + sample,
+            (f"{row_key(task)}#{args.model}#{sample}", request, args.seed + sample,
              {"sample": sample, "temperature": args.temperature, "seed": args.seed + sample})
             for sample in range(args.samples)
         ]  # fmt: skip

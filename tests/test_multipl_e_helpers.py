@@ -25,8 +25,8 @@ def tiny_add(code: str):
 
 #: Answers to the tiny `add` task whose function calls a helper, per language (the fenced code).
 ANSWERS = {
-    "js": "function add(x, y) {\n  return plus(x, y);\n}\n\nfunction plus(a, b) { return a + b; }\n"
-    "console.log(add(2, 3));\n",
+    "js": "const assert = require('assert');\n\nfunction add(x, y) {\n  return plus(x, y);\n}\n\n"
+    "function plus(a, b) { return a + b; }\nconsole.log(add(2, 3));\nassert.strictEqual(add(2,\n  3), 5);\n",
     "cpp": "#include <bits/stdc++.h>\n#include <numeric>\nlong plus(long a, long b) { return a + b; }\n"
     "long add(long x, long y) {\n    return plus(x, y);\n}\nint main() {\n    assert(add(2, 3) == 5);\n}\n",
     "java": "import java.util.*;\nimport java.util.function.*;\npublic class Problem {\n"
@@ -47,6 +47,22 @@ def test_a_javascript_helper_after_the_function_goes_before_its_signature():
     program = code_for(task, f"```js\n{ANSWERS['js']}```")
     assert program.index("function plus(a, b)") < program.index("function add(x, y){")
     assert program.endswith("function add(x, y){\n  return plus(x, y);\n}")
+
+
+def test_javascript_keeps_the_top_level_declarations_only():
+    """The reply's own tests run at the top level and bind `assert`, which MultiPL-E's tests
+    declare too: kept, they failed a correct answer ("Identifier 'assert' has already been declared")."""
+    helpers = helper_code(tiny_add("js"), ANSWERS["js"])
+    assert helpers == "function plus(a, b) { return a + b; }"
+    answer = (
+        "// helpers\nconst { strictEqual } = require('node:assert');\nconst LIMIT = [\n  1, 2,\n];\n"
+        'let memo = new Map(); // "}"\nfunction add(x, y) {\n  return x + y;\n}\n'
+        "class Box {\n  size() { return 1; }\n}\n"
+        "strictEqual(add(1, 1), 2);\nfor (const x of LIMIT) { strictEqual(add(x, 0), x); }\n"
+    )
+    assert helper_code(tiny_add("js"), answer) == (
+        'const LIMIT = [\n  1, 2,\n];\nlet memo = new Map(); // "}"\n\nclass Box {\n  size() { return 1; }\n}'
+    )
 
 
 def test_the_models_own_main_and_the_includes_the_prompt_has_are_left_out():

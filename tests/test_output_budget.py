@@ -87,6 +87,17 @@ def test_format_execution_quotes_a_short_output_exactly() -> None:
     assert format_execution(execution, max_chars=3) == "exitcode: 0 (execution succeeded)\nCode output:\nok"
 
 
+def test_format_execution_says_so_when_tests_failed_in_a_program_that_exited_0() -> None:
+    """`unittest.main(exit=False)` exits 0 with failed test cases: the turn must not read as a success."""
+    output = "F\n======\nFAIL: test_fizzbuzz (__main__.TestFizzBuzz.test_fizzbuzz)\n"
+    execution = ExecutionResult(status="fail", exit_code=0, output=output, test_cases=1)
+    assert format_execution(execution).splitlines()[:3] == [
+        "exitcode: 0 (execution succeeded)",
+        "Tests failed: the program exited 0, but test cases failed (see the output).",
+        "Code output:",
+    ]
+
+
 def test_the_feedback_request_quotes_a_bounded_output() -> None:
     execution = ExecutionResult(status="fail", exit_code=1, output=numbered_lines(3000) + "KeyError: 'k'\n")
     questioner = QuestionerAgent(llm_config=False, feedback_chars=600)

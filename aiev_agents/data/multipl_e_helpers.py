@@ -8,7 +8,10 @@ before the prompt's signature line: at the top level in JavaScript, C++, Rust, G
 inside the class in Java. What cannot stand there is left out: lines the prompt already has
 (includes, imports, the class header, its doc comment), the model's own ``main`` and Go
 ``TestXxx`` functions (the tests bring theirs), Go and Java ``package``/``import`` lines, a
-Java class header and the brace that closes it.
+Java class header and the brace that closes it. JavaScript has no ``main``: there only the
+top-level declarations stay, so the model's own tests (top-level calls such as
+``assert.strictEqual(...)``) and its ``const assert = require('assert')``, which would clash
+with the binding MultiPL-E's tests declare, are left out.
 """
 
 from __future__ import annotations
@@ -23,6 +26,10 @@ _ENTRY_POINT = re.compile(
     r"^[ \t]*(?:int\s+main\s*\(|fn\s+main\s*\(|func\s+(?:main|Test\w*)\s*\(|public\s+static\s+void\s+main\s*\()",
     re.MULTILINE,
 )
+#: A top-level JavaScript statement that declares something (a helper).
+_JS_DECLARATION = re.compile(r"(?:export\s+)?(?:async\s+)?(?:function\b|class\b|const\b|let\b|var\b)")
+#: A declaration of the name ``assert``, or of anything from Node's assert module.
+_JS_ASSERT = re.compile(r"""^(?:const|let|var)\s+assert\b|require\(\s*['"](?:node:)?assert(?:/strict)?['"]""")
 #: Lines that may only open a file, per language.
 _FILE_HEADER = {
     "go": re.compile(r"^\s*(?:package\s|import\s*\(|import\s+\")"),
@@ -72,6 +79,12 @@ def helper_code(task: BenchmarkTask, code: str) -> str:
 
 def _kept(code: str, prompt_lines: set[str], language: str, quotes: str) -> str:
     code = _without_main(code, quotes)
+    if language == "javascript":
+        code = "\n".join(
+            statement
+            for statement in _top_level_statements(code)
+            if _JS_DECLARATION.match(statement) and not _JS_ASSERT.search(statement)
+        )
     header = _FILE_HEADER.get(language)
     lines = []
     in_import_block = False
@@ -98,6 +111,45 @@ def _without_main(code: str, quotes: str) -> str:
             return code[: found.start()]
         code = code[: found.start()] + code[opening + 1 + end + 1 :]
     return code
+
+
+def _top_level_statements(code: str) -> list[str]:
+    """The top-level statements of C-like ``code``, each from the start of a line to the end of
+    the line where its brackets close (strings and comments skipped); lines of comments alone are
+    dropped. An approximation: a statement continued on the next line without an open bracket is
+    split there."""
+    statements: list[str] = []
+    depth, start, index, quote = 0, 0, 0, ""
+    while index < len(code):
+        char = code[index]
+        if quote:
+            index += 2 if char == "\\" else 1
+            quote = "" if char == quote else quote
+            continue
+        if code.startswith("//", index):
+            index = code.find("\n", index)
+            index = len(code) if index < 0 else index
+            continue
+        if code.startswith("/*", index):
+            end = code.find("*/", index + 2)
+            index = len(code) if end < 0 else end + 2
+            continue
+        if char in "\"'`":
+            quote = char
+        elif char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth = max(0, depth - 1)
+        elif char == "\n" and depth == 0:
+            statements.append(code[start:index])
+            start = index + 1
+        index += 1
+    statements.append(code[start:])
+    return [text.strip() for text in statements if text.strip() and not _only_comments(text)]
+
+
+def _only_comments(text: str) -> bool:
+    return all(not line.strip() or line.strip().startswith(("//", "/*", "*")) for line in text.splitlines())
 
 
 def _line_start(code: str, after: int) -> int:

@@ -61,5 +61,7 @@ def format_execution(
         lines.append(f"Installed packages: {', '.join(execution.packages)}")
     if execution.status == "no_tests":
         lines.append("No test ran: the program executed no assertion or test case.")
+    elif execution.status == "fail" and execution.exit_code == 0:  # unittest.main(exit=False)
+        lines.append("Tests failed: the program exited 0, but test cases failed (see the output).")
     lines.append(f"Code output:\n{cut_middle(execution.output.rstrip(), max_chars)}")
     return "\n".join(lines)
