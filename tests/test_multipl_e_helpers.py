@@ -28,7 +28,8 @@ ANSWERS = {
     "js": "const assert = require('assert');\n\nfunction add(x, y) {\n  return plus(x, y);\n}\n\n"
     "function plus(a, b) { return a + b; }\nconsole.log(add(2, 3));\nassert.strictEqual(add(2,\n  3), 5);\n",
     "cpp": "#include <bits/stdc++.h>\n#include <numeric>\nlong plus(long a, long b) { return a + b; }\n"
-    "long add(long x, long y) {\n    return plus(x, y);\n}\nint main() {\n    assert(add(2, 3) == 5);\n}\n",
+    "long add(long x, long y) {\n    return plus(x, y);\n}\nvoid check() {\n    assert(add(2, 3) == 5);\n}\n"
+    "int main() {\n    check();\n}\n",
     "java": "import java.util.*;\nimport java.util.function.*;\npublic class Problem {\n"
     "    public static long add(long x, long y) {\n        return plus(x, y);\n    }\n"
     "    private static long plus(long a, long b) {\n        return a + b;\n    }\n"
@@ -67,7 +68,20 @@ def test_javascript_keeps_the_top_level_declarations_only():
 
 def test_the_models_own_main_and_the_includes_the_prompt_has_are_left_out():
     helpers = helper_code(tiny_add("cpp"), ANSWERS["cpp"])
-    assert helpers == "#include <numeric>\nlong plus(long a, long b) { return a + b; }"
+    assert helpers == (
+        "#include <numeric>\nlong plus(long a, long b) { return a + b; }\n\n"
+        "void check() {\n    assert(add(2, 3) == 5);\n}"
+    )
+
+
+def test_cpp_helpers_follow_a_declaration_of_the_function_since_one_written_after_it_may_call_it():
+    task = tiny_add("cpp")
+    program = code_for(task, f"```cpp\n{ANSWERS['cpp']}```")
+    assert (
+        program.index("long add(long x, long y);")
+        < program.index("void check()")
+        < program.index("long add(long x, long y) {")
+    )
 
 
 def test_a_java_helper_stays_inside_the_class_without_imports_class_header_or_main():

@@ -8,7 +8,8 @@ before the prompt's signature line: at the top level in JavaScript, C++, Rust, G
 inside the class in Java. What cannot stand there is left out: lines the prompt already has
 (includes, imports, the class header, its doc comment), the model's own ``main`` and Go
 ``TestXxx`` functions (the tests bring theirs), Go and Java ``package``/``import`` lines, a
-Java class header and the brace that closes it. JavaScript has no ``main``: there only the
+Java class header and the brace that closes it. In C++ the function's declaration goes before
+the helpers, since a helper written after the function may call it. JavaScript has no ``main``: there only the
 top-level declarations stay, so the model's own tests (top-level calls such as
 ``assert.strictEqual(...)``) and its ``const assert = require('assert')``, which would clash
 with the binding MultiPL-E's tests declare, are left out.
@@ -44,11 +45,19 @@ def program_from_code(task: BenchmarkTask, code: str) -> str:
     helpers = helper_code(task, code)
     if not helpers:
         return task.prompt + completion
+    if language_of(task.benchmark) == "cpp":  # a helper written after the function may call it
+        helpers = f"{declaration_of(signature_line(task))}\n{helpers}"
     after = after_signature(task.prompt, signature_line(task))
     if after is None:
         return task.prompt + completion
     at = _line_start(task.prompt, after)
     return f"{task.prompt[:at]}{helpers}\n\n{task.prompt[at:]}{completion}"
+
+
+def declaration_of(signature: str) -> str:
+    """A C++ function's declaration from its definition's first line: ``long f(long x) {`` ->
+    ``long f(long x);``."""
+    return signature.rstrip().removesuffix("{").rstrip() + ";"
 
 
 def helper_code(task: BenchmarkTask, code: str) -> str:
