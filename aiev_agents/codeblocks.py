@@ -3,7 +3,7 @@
 Pure functions, no AG2: the executor, the dialogue and the tests share them.
 
 Fences labelled ``python``/``python3``/``py`` are Python, ``sh``/``bash``/``shell``/``console``
-are shell. An unlabelled fence is Python when :func:`ast.parse` accepts it, shell when
+are shell. An unlabelled fence is Python when it compiles as Python, shell when
 every line in it is a ``pip install`` command, and ignored otherwise. Shell is never run:
 only the requirements of ``pip install`` lines are kept; every other shell line is
 reported in :attr:`Program.ignored_shell_lines`.
@@ -11,7 +11,6 @@ reported in :attr:`Program.ignored_shell_lines`.
 
 from __future__ import annotations
 
-import ast
 import re
 import shlex
 from collections.abc import Iterable
@@ -250,8 +249,8 @@ def _read_fence(lines: list[str], start: int, fence: str, indent: int, rule: _Fe
 def _is_python(code: str) -> bool:
     if not code.strip():
         return False
-    try:
-        ast.parse(code)
+    try:  # compiled, not ast.parse'd: threads parsing at once can fail (see testcode.parse)
+        compile(code, "<fence>", "exec", dont_inherit=True)
     except (SyntaxError, ValueError):
         return False
     return True

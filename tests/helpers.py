@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import textwrap
@@ -99,7 +100,15 @@ def stored_ids(out: Path) -> list[str]:
 def start_generate(config: Path, seeds: Path, out: Path, *options: str, **popen: Any) -> subprocess.Popen[Any]:
     """`aiev generate` started as a child process, for a test that signals it while it runs."""
     command = [sys.executable, "-m", "aiev_agents.cli", "generate", "--config", str(config), "--seeds", str(seeds)]
+    popen.setdefault("preexec_fn", interruptible)
     return subprocess.Popen([*command, "--out", str(out), "--no-progress", *options], **popen)
+
+
+def interruptible() -> None:
+    """``preexec_fn`` of a child a test interrupts with SIGINT: Ctrl-C's default action, even when
+    the tests themselves run with SIGINT ignored (a shell without job control ignores it in
+    what it starts in the background, and children inherit that)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def wait_until(condition: Callable[[], object], timeout_s: float = 120, poll_s: float = 0.1) -> None:

@@ -22,6 +22,8 @@ from aiev_agents.view.fastread import list_fields
 from aiev_agents.view.index import INDEX_SUFFIX
 from aiev_agents.view.summary import summarize
 
+from helpers import interruptible
+
 pytestmark = pytest.mark.docker  # the runs are made by `aiev generate` in the sandbox
 
 
@@ -215,7 +217,8 @@ def test_a_line_of_another_shape_is_left_to_the_whole_parse(scripted_run: Path) 
 
 def test_the_command_serves_a_dialogues_file_until_interrupted(run_dir: Path) -> None:
     command = [sys.executable, "-m", "aiev_agents.cli", "view", str(run_dir / "dialogues.jsonl"), "--port", "0"]
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
+    proc = subprocess.Popen(command, preexec_fn=interruptible, **pipes)
     try:
         assert proc.stdout is not None
         indexed = proc.stdout.readline()

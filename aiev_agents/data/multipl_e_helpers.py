@@ -9,10 +9,10 @@ inside the class in Java. What cannot stand there is left out: lines the prompt 
 (includes, imports, the class header, its doc comment), the model's own ``main`` and Go
 ``TestXxx`` functions (the tests bring theirs), Go and Java ``package``/``import`` lines, a
 Java class header and the brace that closes it. In C++ the function's declaration goes before
-the helpers, since a helper written after the function may call it. JavaScript has no ``main``: there only the
-top-level declarations stay, so the model's own tests (top-level calls such as
-``assert.strictEqual(...)``) and its ``const assert = require('assert')``, which would clash
-with the binding MultiPL-E's tests declare, are left out.
+the helpers, since a helper written after the function may call it. JavaScript has no
+``main``: there only the top-level declarations stay, so the model's own tests (top-level
+calls such as ``assert.strictEqual(...)``) and its ``const assert = require('assert')``,
+which would clash with the binding MultiPL-E's tests declare, are left out.
 """
 
 from __future__ import annotations

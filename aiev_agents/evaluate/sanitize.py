@@ -163,7 +163,7 @@ def _compiles(code: str) -> bool:
 
 def _parse(code: str) -> ast.Module | None:
     try:
-        return ast.parse(code)
+        return testcode.parse(code)
     except (SyntaxError, ValueError):
         return None
 

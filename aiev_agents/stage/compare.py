@@ -115,7 +115,7 @@ def held_out_tests(program: str) -> str:
     precondition) does not make it test code. Returns ``""`` when nothing kept would run.
     """
     try:
-        tree = ast.parse(program)
+        tree = testcode.parse(program)
     except (SyntaxError, ValueError):
         return ""
     tests = testcode.test_definitions(tree)

@@ -33,6 +33,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 from mutmut.mutation.mutators import mutation_operators
 
 from ...sandbox.guest.testcode import layout as program_layout
+from ...sandbox.guest.testcode import parse
 from ..transcript import ExecutionResult
 
 Outcome = Literal["killed", "survived", "inconclusive"]
@@ -131,7 +132,7 @@ def select(candidates: Sequence[Mutant], budget: int) -> list[Mutant]:
 def all_mutants(program: str) -> list[Mutant]:
     """Every mutant the operators make of ``program``'s solution functions."""
     try:
-        tree = ast.parse(program)
+        tree = parse(program)
         module = cst.parse_module(program)
     except (SyntaxError, cst.ParserSyntaxError):
         return []
@@ -247,7 +248,7 @@ def _add(
 ) -> None:
     try:
         code = module.deep_replace(original, mutated).code  # type: ignore[arg-type]
-        ast.parse(code)
+        parse(code)
     except (SyntaxError, ValueError, TypeError, cst.CSTValidationError):
         return
     digest = hashlib.sha1(code.encode()).hexdigest()

@@ -26,8 +26,10 @@ Standard library only, Python 3.8 and later: the sandbox's runner loads this fil
 from __future__ import annotations
 
 import ast
+import threading
 
 TEST_PREFIXES = ("test", "check")
+_PARSING = threading.Lock()
 _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _CONTEXT = (ast.Import, ast.ImportFrom, ast.Assign, ast.AnnAssign, ast.AugAssign)
 
@@ -55,9 +57,17 @@ class Layout:
         return {"solution": sorted(self.solution), "tests": sorted(self.test_names)}
 
 
+def parse(source: str, filename: str = "<unknown>") -> ast.Module:
+    """``ast.parse``, one thread at a time: CPython 3.11 keeps the AST converter's recursion depth
+    per interpreter, so threads parsing at once (evaluation and generation workers) can fail with
+    "SystemError: AST constructor recursion depth mismatch" (python/cpython#106905)."""
+    with _PARSING:
+        return ast.parse(source, filename)
+
+
 def layout(source_or_tree) -> Layout:
     """Classify the top-level statements of a program (source text or parsed module)."""
-    tree = ast.parse(source_or_tree) if isinstance(source_or_tree, str) else source_or_tree
+    tree = parse(source_or_tree) if isinstance(source_or_tree, str) else source_or_tree
     tests = test_definitions(tree)
     result = Layout()
     result.test_names = tests
@@ -116,8 +126,8 @@ def redefined_names(program: str, tests: str) -> list[str]:
     Hidden tests that define one would replace the solution they are meant to check.
     """
     try:
-        solution = _top_level_names(ast.parse(solution_only(program)), imports=False)
-        theirs = _top_level_names(ast.parse(tests), imports=False)
+        solution = _top_level_names(parse(solution_only(program)), imports=False)
+        theirs = _top_level_names(parse(tests), imports=False)
     except SyntaxError:
         return []
     return sorted(solution & theirs)
@@ -134,7 +144,7 @@ def combine(*parts: str) -> str:
     for part in parts:
         lines = part.splitlines()
         try:
-            tree = ast.parse(part)
+            tree = parse(part)
         except SyntaxError:
             bodies.append(part.rstrip("\n"))
             continue
@@ -189,7 +199,7 @@ def branch_points(tree: ast.Module, lay: Layout) -> dict[int, tuple[int, int]]:
 
 def _keep(source: str, keep) -> str:
     try:
-        tree = ast.parse(source)
+        tree = parse(source)
     except SyntaxError:
         return source
     tests = test_definitions(tree)
