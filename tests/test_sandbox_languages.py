@@ -3,13 +3,17 @@ and "tests ran" needs each language's evidence, never the exit code alone."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from aiev_agents.errors import ConfigError
 from aiev_agents.sandbox import DockerSandbox, SandboxSettings
-from aiev_agents.sandbox.languages import canonical_language
+from aiev_agents.sandbox.languages import GO_CACHE_DIR, canonical_language, prepare_run
 
 pytestmark = pytest.mark.docker
 
@@ -147,3 +151,34 @@ def test_aliases_name_the_languages():
 def test_an_unknown_language_is_a_config_error_naming_the_known_ones():
     with pytest.raises(ConfigError, match="javascript, cpp, java, rust, go, bash"):
         canonical_language("cobol")
+
+
+def test_go_builds_read_the_images_warmed_cache_and_cannot_write_to_it(sandbox: DockerSandbox):
+    """The standard library comes from the read-only cache the image build filled; what a program
+    builds cannot reach the next program's build."""
+    source = (
+        'package main\nimport (\n\t"os"\n\t"path/filepath"\n\t"testing"\n)\n'
+        "func TestCache(t *testing.T) {\n"
+        '\tcache := os.Getenv("GOCACHE")\n'
+        f'\tif cache != "{GO_CACHE_DIR}" {{ t.Fatal(cache) }}\n'
+        '\tentries, _ := filepath.Glob(filepath.Join(cache, "??", "*"))\n'
+        "\tif len(entries) < 100 { t.Fatal(len(entries)) }\n"
+        '\tplanted := filepath.Join(cache, "planted")\n'
+        '\tif err := os.WriteFile(planted, []byte("x"), 0o644); err == nil { t.Fatal("written") }\n'
+        '\tif err := os.WriteFile(entries[0], []byte("x"), 0o644); err == nil { t.Fatal("overwritten") }\n'
+        "}\n"
+    )
+    result = sandbox.run(source, language="go")
+    assert (result.status, result.test_cases) == ("pass", 1), result.output
+
+
+@pytest.mark.skipif(shutil.which("go") is None, reason="needs go on the host")
+def test_a_go_run_without_the_images_cache_builds_with_a_fresh_one(tmp_path: Path):
+    """Images built before the warmed cache (or a user's own) still run Go programs."""
+    prepared = prepare_run("go", PROGRAMS["go"][0])
+    (tmp_path / prepared.filename).write_text(prepared.source)
+    env = {**os.environ, **prepared.env, "GOCACHE": str(tmp_path / "cache"), "GOPATH": str(tmp_path / "go")}
+    done = subprocess.run(prepared.argv, cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "--- PASS: TestAdd" in done.stdout
+    assert any((tmp_path / "cache").iterdir())

@@ -14,6 +14,7 @@ import io
 import logging
 import os
 import shutil
+import stat
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
@@ -25,6 +26,7 @@ import requests
 from docker.utils import parse_repository_tag
 
 from aiev_agents.errors import SandboxUnavailable
+from aiev_agents.sandbox.languages import GO_CACHE_DIR, GO_ENV
 from aiev_agents.sandbox.node_release import NODE_VERSION, install_node
 
 logger = logging.getLogger(__name__)
@@ -38,8 +40,8 @@ POLYGLOT_TAG = "aiev-sandbox-polyglot:latest"
 TOOLCHAIN_PACKAGES = ("g++", "openjdk-17-jdk-headless", "libjavatuples-java", "rustc", "golang-go")
 #: Where the toolchains image's Node.js comes from: an official build (``node_release``), or
 #: Debian's ``nodejs`` package (18, about 70 ms slower to start every program).
-POLYGLOT_RECIPE = f"aiev-sandbox-polyglot/2+node-{NODE_VERSION}"
-POLYGLOT_RECIPES = {"official": POLYGLOT_RECIPE, "debian": "aiev-sandbox-polyglot/2+node-debian"}
+POLYGLOT_RECIPE = f"aiev-sandbox-polyglot/3+node-{NODE_VERSION}"
+POLYGLOT_RECIPES = {"official": POLYGLOT_RECIPE, "debian": "aiev-sandbox-polyglot/3+node-debian"}
 NODE_SOURCES = tuple(POLYGLOT_RECIPES)
 VENV = "/opt/venv"
 _PATH = f"{VENV}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -100,6 +102,8 @@ def build_image(
     if rootfs is not None:
         if official_node:
             install_node(Path(rootfs), progress)
+        if toolchains:
+            warm_go_cache(Path(rootfs), progress)
         return _import_rootfs(client, Path(rootfs), tag, f"debootstrap:{suite}", progress, recipe)
     packages = DEBOOTSTRAP_PACKAGES
     if toolchains:
@@ -109,6 +113,8 @@ def build_image(
         _debootstrap(root, suite, mirror, progress, packages)
         if official_node:
             install_node(root, progress)
+        if toolchains:
+            warm_go_cache(root, progress)
         return _import_rootfs(client, root, tag, f"debootstrap:{suite}", progress, recipe)
 
 
@@ -203,6 +209,48 @@ def _debootstrap(
     command = ["debootstrap", "--variant=minbase", f"--include={','.join(packages)}"]
     command += [suite, str(root)] + ([mirror] if mirror else [])
     _run(command, progress, what="debootstrap")
+
+
+#: Built into the image's Go cache besides the standard library: what ``go run`` and
+#: ``go test`` add for a program of each kind (the test main and its packages).
+_GO_WARM_UP = {
+    "main.go": 'package main\n\nimport "fmt"\n\nfunc main() { fmt.Println("warm") }\n',
+    "warm_test.go": 'package main\n\nimport "testing"\n\nfunc TestWarm(t *testing.T) {}\n',
+}
+
+
+def warm_go_cache(root: Path, progress: Progress) -> None:
+    """Fill ``GO_CACHE_DIR`` in the rootfs (which has Go) as the sandbox's builds use it, then
+    make it read-only: the standard library (``go build std``), a ``go run`` and a ``go test``."""
+    if not (root / "usr" / "bin" / "go").exists():
+        return
+    cache = root / GO_CACHE_DIR.lstrip("/")
+    work = root / "tmp" / "aiev-go-warm-up"
+    devnull = root / "dev" / "null"
+    made_devnull = not devnull.exists()  # the go command opens /dev/null
+    if made_devnull:
+        devnull.parent.mkdir(exist_ok=True)
+        os.mknod(devnull, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    env = dict(GO_ENV, GOCACHE=GO_CACHE_DIR, HOME="/tmp", PATH="/usr/local/bin:/usr/bin:/bin")
+    chroot = ["chroot", str(root), "env", "-i", *(f"{key}={value}" for key, value in env.items())]
+    try:
+        shutil.rmtree(cache, ignore_errors=True)
+        work.mkdir(parents=True, exist_ok=True)
+        for name, source in _GO_WARM_UP.items():
+            (work / name).write_text(source, encoding="utf-8")
+        inside = "/" + str(work.relative_to(root))
+        progress(f"Warming the Go build cache {GO_CACHE_DIR}")
+        _run([*chroot, "go", "build", "std"], progress, what="go build std")
+        _run([*chroot, "sh", "-c", f"cd {inside} && go run main.go"], progress, what="go run")
+        _run([*chroot, "sh", "-c", f"cd {inside} && go test -count=1 warm_test.go"], progress, what="go test")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(root / GO_ENV["GOPATH"].lstrip("/"), ignore_errors=True)
+        if made_devnull:
+            devnull.unlink()
+    for path in (cache, *cache.rglob("*")):
+        os.chown(path, 0, 0, follow_symlinks=False)
+        path.chmod(0o555 if path.is_dir() else 0o444)
 
 
 def _complete_rootfs(root: Path, progress: Progress) -> None:
