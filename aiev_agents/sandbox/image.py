@@ -231,7 +231,7 @@ def warm_go_cache(root: Path, progress: Progress) -> None:
     if made_devnull:
         devnull.parent.mkdir(exist_ok=True)
         os.mknod(devnull, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
-    env = dict(GO_ENV, GOCACHE=GO_CACHE_DIR, HOME="/tmp", PATH="/usr/local/bin:/usr/bin:/bin")
+    env = dict(GO_ENV, GOCACHE=GO_CACHE_DIR, HOME="/tmp", PATH=_PATH)  # the image's PATH
     chroot = ["chroot", str(root), "env", "-i", *(f"{key}={value}" for key, value in env.items())]
     try:
         shutil.rmtree(cache, ignore_errors=True)
